@@ -1,0 +1,921 @@
+//! The sender: a bounded queue in front of one ZeroMQ socket driven by the sender's own I/O thread.
+//!
+//! | option | default | why |
+//! |---|---|---|
+//! | `mode` | [`SocketMode::Xpub`] (`XPUB` + `ZMQ_XPUB_NODROP`) | any `SUB` can listen; never drops at the HWM |
+//! | `queue_capacity` | 65 536 records | bounded memory when the collector is gone |
+//! | `queue_max_bytes` | 64 MiB | bounds memory for large records too |
+//! | `overflow` | [`OverflowPolicy::Block`] | lossless while the collector keeps up |
+//! | `block_timeout` | 500 ms | the longest a log call waits for room |
+//! | `max_frame_bytes` | 1 MiB | the collector's default limit; larger records are truncated |
+//! | `min_level` | 0 | records below are [`Outcome::Filtered`] |
+//! | `sndhwm` | 10 000 frames | libzmq's own buffer per connection |
+//! | `heartbeat_ivl` / `heartbeat_timeout` | 1 s / 5 s | a dead TCP peer is noticed |
+//! | `reconnect_ivl` / `reconnect_ivl_max` | 100 ms / 2 s | reconnect with backoff |
+//! | `close_timeout` | 5 s | the wait when a `Sender` is dropped |
+//!
+//! With [`OverflowPolicy::Block`], a call that timed out marks the sender *stalled*: until the I/O thread
+//! makes progress again, further calls drop at once instead of each waiting `block_timeout`, so an
+//! application whose collector is gone slows down once, not on every call.
+
+use crate::fork;
+use crate::record::{Lang, Record, DEFAULT_MAX_FRAME_BYTES};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Which ZeroMQ socket the sender uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketMode {
+    /// `XPUB` with `ZMQ_XPUB_NODROP`, connecting to a collector's (or any listener's) `SUB`. Waits for
+    /// the subscription before sending, so nothing is lost to the slow-joiner problem.
+    Xpub,
+    /// `PUSH`, connecting to a collector's `PULL`.
+    Push,
+}
+
+impl SocketMode {
+    /// Parses `xpub`/`pub` or `push`.
+    pub fn parse(s: &str) -> Option<SocketMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "xpub" | "pub" => Some(SocketMode::Xpub),
+            "push" => Some(SocketMode::Push),
+            _ => None,
+        }
+    }
+}
+
+/// What a log call does when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Wait up to `block_timeout` for room, then drop the new record.
+    Block,
+    /// Drop the new record at once.
+    DropNewest,
+    /// Drop the oldest queued record to make room.
+    DropOldest,
+}
+
+impl OverflowPolicy {
+    /// Parses `block`, `drop_newest` or `drop_oldest`.
+    pub fn parse(s: &str) -> Option<OverflowPolicy> {
+        match s.to_ascii_lowercase().replace('-', "_").as_str() {
+            "block" => Some(OverflowPolicy::Block),
+            "drop_newest" => Some(OverflowPolicy::DropNewest),
+            "drop_oldest" => Some(OverflowPolicy::DropOldest),
+            _ => None,
+        }
+    }
+}
+
+/// Options for [`Sender::new`]; defaults in the module table.
+#[derive(Debug, Clone)]
+pub struct SenderOptions {
+    /// `tcp://host:port` or `ipc://path`.
+    pub endpoint: String,
+    /// Socket type.
+    pub mode: SocketMode,
+    /// Most records queued.
+    pub queue_capacity: usize,
+    /// Most bytes queued (approximate: message, traceback and stack sizes plus a fixed overhead).
+    pub queue_max_bytes: usize,
+    /// What happens when the queue is full.
+    pub overflow: OverflowPolicy,
+    /// Longest wait for room with [`OverflowPolicy::Block`].
+    pub block_timeout: Duration,
+    /// Largest frame sent; a larger record is truncated to fit (counted in `truncated`).
+    pub max_frame_bytes: usize,
+    /// Records with a lower `levelno` are not sent.
+    pub min_level: i64,
+    /// `ZMQ_SNDHWM`.
+    pub sndhwm: i32,
+    /// `ZMQ_HEARTBEAT_IVL`.
+    pub heartbeat_ivl: Duration,
+    /// `ZMQ_HEARTBEAT_TIMEOUT`.
+    pub heartbeat_timeout: Duration,
+    /// `ZMQ_RECONNECT_IVL`.
+    pub reconnect_ivl: Duration,
+    /// `ZMQ_RECONNECT_IVL_MAX`.
+    pub reconnect_ivl_max: Duration,
+    /// Wait used when a sender is dropped without [`Sender::close`].
+    pub close_timeout: Duration,
+    /// `lang` stamped on records that have none.
+    pub lang: Lang,
+    /// `host` stamped on records that have none; the machine's host name when `None`.
+    pub host: Option<String>,
+}
+
+impl SenderOptions {
+    /// Defaults for `endpoint`.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        SenderOptions {
+            endpoint: endpoint.into(),
+            mode: SocketMode::Xpub,
+            queue_capacity: 65_536,
+            queue_max_bytes: 64 * 1024 * 1024,
+            overflow: OverflowPolicy::Block,
+            block_timeout: Duration::from_millis(500),
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            min_level: 0,
+            sndhwm: 10_000,
+            heartbeat_ivl: Duration::from_secs(1),
+            heartbeat_timeout: Duration::from_secs(5),
+            reconnect_ivl: Duration::from_millis(100),
+            reconnect_ivl_max: Duration::from_secs(2),
+            close_timeout: Duration::from_secs(5),
+            lang: Lang::Rust,
+            host: None,
+        }
+    }
+}
+
+/// Why a sender could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    /// An option has a value that cannot work.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// libzmq refused the socket, an option or the endpoint.
+    #[error("cannot {action} ({endpoint}): {source}")]
+    Zmq {
+        /// What was being done.
+        action: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// libzmq's error.
+        #[source]
+        source: zmq::Error,
+    },
+    /// The I/O thread could not be started.
+    #[error("cannot start the sender thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// What happened to one log call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// In the queue; the I/O thread will send it.
+    Queued,
+    /// Below `min_level`; not sent.
+    Filtered,
+    /// The queue was full (after the block timeout, or at once); the record was dropped and counted.
+    QueueFull,
+    /// The sender is closed; the record was dropped and counted.
+    Closed,
+}
+
+/// Whether [`Sender::flush`] or [`Sender::close`] finished in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushStatus {
+    /// Everything queued was handed to libzmq (and, for `close`, libzmq finished writing or its linger ran out).
+    Flushed,
+    /// The timeout passed with this many records not yet handed over.
+    TimedOut {
+        /// Records still waiting.
+        pending: u64,
+    },
+}
+
+/// Counters, readable at any time. All counts are since the sender (in this process) was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Records accepted into the queue.
+    pub enqueued: u64,
+    /// Records handed to libzmq.
+    pub sent: u64,
+    /// Records dropped because the queue was full (new ones, or old ones with `DropOldest`).
+    pub dropped_queue_full: u64,
+    /// Records dropped because the sender was closed.
+    pub dropped_closed: u64,
+    /// Records still unsent when `close` timed out.
+    pub dropped_at_close: u64,
+    /// Records too large even after truncation.
+    pub dropped_oversized: u64,
+    /// Records shortened to fit `max_frame_bytes`.
+    pub truncated: u64,
+    /// Records below `min_level`.
+    pub filtered: u64,
+    /// Records waiting in the queue or in the I/O thread now.
+    pub depth: u64,
+    /// XPUB mode: whether a subscriber (the collector) has been seen. Always false for PUSH.
+    pub connected: bool,
+}
+
+impl Stats {
+    /// Every record dropped, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full + self.dropped_closed + self.dropped_at_close + self.dropped_oversized
+    }
+}
+
+/// A thread-safe, fork-aware sender. Cheap to share (`&Sender` or `Arc<Sender>`) between threads.
+pub struct Sender {
+    options: SenderOptions,
+    /// Points to the `Inner` of the current fork generation. Replaced (and the old one leaked) only in a
+    /// child process; in the process that built it, it is freed on drop.
+    current: AtomicPtr<Inner>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+// SAFETY: `current` points to an `Inner`, which is Send + Sync; see `Sender::inner` for lifetime rules.
+unsafe impl Send for Sender {}
+unsafe impl Sync for Sender {}
+
+struct Inner {
+    generation: u64,
+    shared: Arc<Shared>,
+    io_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when the I/O thread should look at the queue.
+    wake_io: Condvar,
+    /// Signalled when room appears in the queue or it drains.
+    progress: Condvar,
+    counters: Counters,
+    sid: String,
+    host: String,
+    pid: i64,
+}
+
+#[derive(Default)]
+struct Counters {
+    enqueued: AtomicU64,
+    sent: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    dropped_closed: AtomicU64,
+    dropped_at_close: AtomicU64,
+    dropped_oversized: AtomicU64,
+    truncated: AtomicU64,
+    filtered: AtomicU64,
+    connected: std::sync::atomic::AtomicBool,
+}
+
+struct State {
+    queue: VecDeque<(u64, Record, usize)>,
+    queued_bytes: usize,
+    next_seq: u64,
+    /// Records taken by the I/O thread and not yet handed to libzmq.
+    in_flight: u64,
+    io_waiting: bool,
+    waiters: usize,
+    stalled: bool,
+    closing: Option<Instant>,
+    finished: bool,
+}
+
+impl Sender {
+    /// Builds the socket, connects it and starts the I/O thread. Fails on invalid options or an endpoint
+    /// libzmq rejects; a collector that is not running yet is not an error (records wait for it).
+    pub fn new(options: SenderOptions) -> Result<Sender, SenderError> {
+        validate(&options)?;
+        fork::install_hook();
+        let inner = Inner::start(&options, fork::generation())?;
+        Ok(Sender {
+            options,
+            current: AtomicPtr::new(Box::into_raw(Box::new(inner))),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The options this sender was built with.
+    pub fn options(&self) -> &SenderOptions {
+        &self.options
+    }
+
+    /// The `Inner` for this process, rebuilt after a fork.
+    fn inner(&self) -> Option<&Inner> {
+        let ptr = self.current.load(Ordering::Acquire);
+        // SAFETY: `current` always holds a pointer from `Box::into_raw`. In the process that made it, it
+        // is freed only in `Drop` (which has `&mut self`); pointers replaced after a fork are leaked.
+        let inner = unsafe { &*ptr };
+        let generation = fork::generation();
+        if inner.generation == generation {
+            return Some(inner);
+        }
+        // We are in a forked child: never touch the inherited libzmq objects, build fresh ones.
+        let fresh = Inner::start(&self.options, generation).ok()?;
+        let fresh = Box::into_raw(Box::new(fresh));
+        match self
+            .current
+            .compare_exchange(ptr, fresh, Ordering::AcqRel, Ordering::Acquire)
+        {
+            // The inherited Inner is leaked on purpose.
+            Ok(_) => Some(unsafe { &*fresh }),
+            Err(winner) => {
+                // Another thread of this child was faster; shut ours down properly.
+                // SAFETY: `fresh` was never published.
+                let ours = unsafe { Box::from_raw(fresh) };
+                ours.close(Duration::ZERO);
+                let winner = unsafe { &*winner };
+                (winner.generation == generation).then_some(winner)
+            }
+        }
+    }
+
+    /// Offers a record. Never panics; blocks at most `block_timeout` (only with [`OverflowPolicy::Block`]).
+    pub fn log(&self, record: Record) -> Outcome {
+        if record.levelno < self.options.min_level {
+            if let Some(inner) = self.inner() {
+                inner.shared.counters.filtered.fetch_add(1, Ordering::Relaxed);
+            }
+            return Outcome::Filtered;
+        }
+        let Some(inner) = self.inner() else {
+            return Outcome::Closed;
+        };
+        if self.closed.load(Ordering::Acquire) {
+            inner
+                .shared
+                .counters
+                .dropped_closed
+                .fetch_add(1, Ordering::Relaxed);
+            return Outcome::Closed;
+        }
+        inner.enqueue(&self.options, record)
+    }
+
+    /// Waits until every record queued so far has been handed to libzmq, or `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> FlushStatus {
+        match self.inner() {
+            Some(inner) => inner.flush(timeout),
+            None => FlushStatus::Flushed,
+        }
+    }
+
+    /// Flushes (at most `timeout`), then closes the socket with a linger bounded by what is left of
+    /// `timeout`. Later log calls return [`Outcome::Closed`]. Calling it again is harmless.
+    pub fn close(&self, timeout: Duration) -> FlushStatus {
+        self.closed.store(true, Ordering::Release);
+        match self.inner() {
+            Some(inner) => inner.close(timeout),
+            None => FlushStatus::Flushed,
+        }
+    }
+
+    /// Whether [`Sender::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> Stats {
+        match self.inner() {
+            Some(inner) => inner.stats(),
+            None => Stats::default(),
+        }
+    }
+
+    /// This process's sender id (changes in a forked child).
+    pub fn sid(&self) -> String {
+        self.inner()
+            .map(|i| i.shared.sid.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let ptr = *self.current.get_mut();
+        // SAFETY: see `Sender::inner`.
+        let inner = unsafe { &*ptr };
+        if inner.generation != fork::generation() {
+            return; // inherited from a parent: leak it, never touch its libzmq objects
+        }
+        self.closed.store(true, Ordering::Release);
+        inner.close(self.options.close_timeout);
+        // SAFETY: we own the pointer and nobody else can use it any more (`&mut self`).
+        drop(unsafe { Box::from_raw(ptr) });
+    }
+}
+
+fn validate(o: &SenderOptions) -> Result<(), SenderError> {
+    let bad = |option, reason: &str| {
+        Err(SenderError::InvalidOption {
+            option,
+            reason: reason.to_string(),
+        })
+    };
+    if o.queue_capacity == 0 {
+        return bad("queue_capacity", "must be at least 1");
+    }
+    if o.queue_max_bytes == 0 {
+        return bad("queue_max_bytes", "must be at least 1");
+    }
+    if o.max_frame_bytes < 1024 {
+        return bad("max_frame_bytes", "must be at least 1024");
+    }
+    if o.sndhwm < 0 {
+        return bad("sndhwm", "must not be negative");
+    }
+    if !(o.endpoint.starts_with("tcp://")
+        || o.endpoint.starts_with("ipc://")
+        || o.endpoint.starts_with("inproc://"))
+    {
+        return bad("endpoint", "must start with tcp://, ipc:// or inproc://");
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> i32 {
+    d.as_millis().min(i32::MAX as u128) as i32
+}
+
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+fn new_sid(pid: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(nanos);
+    h.write_u32(pid);
+    h.write_u64(fork::generation());
+    format!("{pid:x}-{:016x}", h.finish())
+}
+
+/// Approximate queue cost of a record, for `queue_max_bytes`.
+fn record_cost(r: &Record) -> usize {
+    256 + r.msg.len()
+        + r.name.len()
+        + r.exc_text.as_ref().map_or(0, |s| s.len())
+        + r.stack_info.as_ref().map_or(0, |s| s.len())
+        + r.extra.len() * 32
+}
+
+impl Inner {
+    fn start(options: &SenderOptions, generation: u64) -> Result<Inner, SenderError> {
+        let endpoint = options.endpoint.clone();
+        let zerr = |action: &'static str| {
+            let endpoint = endpoint.clone();
+            move |source| SenderError::Zmq {
+                action,
+                endpoint,
+                source,
+            }
+        };
+        let ctx = zmq::Context::new();
+        let mut socket = match options.mode {
+            SocketMode::Xpub => ctx.socket(zmq::XPUB),
+            SocketMode::Push => ctx.socket(zmq::PUSH),
+        }
+        .map_err(zerr("create the socket"))?;
+        socket
+            .set_sndhwm(options.sndhwm)
+            .map_err(zerr("set ZMQ_SNDHWM"))?;
+        socket
+            .set_heartbeat_ivl(ms(options.heartbeat_ivl))
+            .map_err(zerr("set ZMQ_HEARTBEAT_IVL"))?;
+        socket
+            .set_heartbeat_timeout(ms(options.heartbeat_timeout))
+            .map_err(zerr("set ZMQ_HEARTBEAT_TIMEOUT"))?;
+        socket
+            .set_reconnect_ivl(ms(options.reconnect_ivl))
+            .map_err(zerr("set ZMQ_RECONNECT_IVL"))?;
+        socket
+            .set_reconnect_ivl_max(ms(options.reconnect_ivl_max))
+            .map_err(zerr("set ZMQ_RECONNECT_IVL_MAX"))?;
+        if options.mode == SocketMode::Xpub {
+            set_xpub_nodrop(&mut socket).map_err(zerr("set ZMQ_XPUB_NODROP"))?;
+        }
+        socket
+            .connect(&options.endpoint)
+            .map_err(zerr("connect to the endpoint"))?;
+
+        let pid = std::process::id();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                next_seq: 0,
+                in_flight: 0,
+                io_waiting: false,
+                waiters: 0,
+                stalled: false,
+                closing: None,
+                finished: false,
+            }),
+            wake_io: Condvar::new(),
+            progress: Condvar::new(),
+            counters: Counters::default(),
+            sid: new_sid(pid),
+            host: options.host.clone().unwrap_or_else(host_name),
+            pid: pid as i64,
+        });
+        let io = IoThread {
+            shared: Arc::clone(&shared),
+            socket,
+            ctx,
+            mode: options.mode,
+            max_frame_bytes: options.max_frame_bytes,
+            lang: options.lang,
+            subscribed: options.mode == SocketMode::Push,
+        };
+        let handle = std::thread::Builder::new()
+            .name("logfunnel-sender".into())
+            .spawn(move || io.run())
+            .map_err(SenderError::Thread)?;
+        Ok(Inner {
+            generation,
+            shared,
+            io_thread: Mutex::new(Some(handle)),
+        })
+    }
+
+    fn enqueue(&self, options: &SenderOptions, record: Record) -> Outcome {
+        let shared = &*self.shared;
+        let cost = record_cost(&record);
+        let mut st = lock(&shared.state);
+        if st.closing.is_some() {
+            drop(st);
+            shared
+                .counters
+                .dropped_closed
+                .fetch_add(1, Ordering::Relaxed);
+            return Outcome::Closed;
+        }
+        let full = |st: &State| {
+            st.queue.len() >= options.queue_capacity
+                || (st.queued_bytes + cost > options.queue_max_bytes && !st.queue.is_empty())
+        };
+        if full(&st) {
+            match options.overflow {
+                OverflowPolicy::DropNewest => return self.drop_new(st),
+                OverflowPolicy::DropOldest => {
+                    while full(&st) {
+                        let Some((_, _, c)) = st.queue.pop_front() else {
+                            break;
+                        };
+                        st.queued_bytes -= c;
+                        shared
+                            .counters
+                            .dropped_queue_full
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                OverflowPolicy::Block => {
+                    if st.stalled {
+                        return self.drop_new(st);
+                    }
+                    let deadline = Instant::now() + options.block_timeout;
+                    st.waiters += 1;
+                    while full(&st) && st.closing.is_none() {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        st = shared
+                            .progress
+                            .wait_timeout(st, deadline - now)
+                            .map(|(g, _)| g)
+                            .unwrap_or_else(|e| e.into_inner().0);
+                    }
+                    st.waiters -= 1;
+                    if st.closing.is_some() {
+                        drop(st);
+                        shared
+                            .counters
+                            .dropped_closed
+                            .fetch_add(1, Ordering::Relaxed);
+                        return Outcome::Closed;
+                    }
+                    if full(&st) {
+                        st.stalled = true;
+                        return self.drop_new(st);
+                    }
+                }
+            }
+        }
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        st.queue.push_back((seq, record, cost));
+        st.queued_bytes += cost;
+        let wake = st.io_waiting;
+        if wake {
+            st.io_waiting = false;
+        }
+        drop(st);
+        shared.counters.enqueued.fetch_add(1, Ordering::Relaxed);
+        if wake {
+            shared.wake_io.notify_one();
+        }
+        Outcome::Queued
+    }
+
+    /// Drops the record being offered; its seq number is used up so the collector sees the gap.
+    fn drop_new(&self, mut st: MutexGuard<'_, State>) -> Outcome {
+        st.next_seq += 1;
+        drop(st);
+        self.shared
+            .counters
+            .dropped_queue_full
+            .fetch_add(1, Ordering::Relaxed);
+        Outcome::QueueFull
+    }
+
+    fn flush(&self, timeout: Duration) -> FlushStatus {
+        let shared = &*self.shared;
+        let deadline = Instant::now() + timeout;
+        let mut st = lock(&shared.state);
+        st.waiters += 1;
+        loop {
+            let pending = st.queue.len() as u64 + st.in_flight;
+            if pending == 0 || st.finished {
+                st.waiters -= 1;
+                return if pending == 0 {
+                    FlushStatus::Flushed
+                } else {
+                    FlushStatus::TimedOut { pending }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                st.waiters -= 1;
+                return FlushStatus::TimedOut { pending };
+            }
+            if st.io_waiting {
+                st.io_waiting = false;
+                shared.wake_io.notify_one();
+            }
+            st = shared
+                .progress
+                .wait_timeout(st, (deadline - now).min(Duration::from_millis(50)))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    fn close(&self, timeout: Duration) -> FlushStatus {
+        let deadline = Instant::now() + timeout;
+        let status = self.flush(timeout);
+        {
+            let mut st = lock(&self.shared.state);
+            if st.closing.is_none() {
+                // What is left of the timeout becomes the socket's linger.
+                st.closing = Some(deadline);
+            }
+            st.io_waiting = false;
+        }
+        self.shared.wake_io.notify_all();
+        self.shared.progress.notify_all();
+        let handle = lock(&self.io_thread).take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+        status
+    }
+
+    fn stats(&self) -> Stats {
+        let c = &self.shared.counters;
+        let depth = {
+            let st = lock(&self.shared.state);
+            st.queue.len() as u64 + st.in_flight
+        };
+        Stats {
+            enqueued: c.enqueued.load(Ordering::Relaxed),
+            sent: c.sent.load(Ordering::Relaxed),
+            dropped_queue_full: c.dropped_queue_full.load(Ordering::Relaxed),
+            dropped_closed: c.dropped_closed.load(Ordering::Relaxed),
+            dropped_at_close: c.dropped_at_close.load(Ordering::Relaxed),
+            dropped_oversized: c.dropped_oversized.load(Ordering::Relaxed),
+            truncated: c.truncated.load(Ordering::Relaxed),
+            filtered: c.filtered.load(Ordering::Relaxed),
+            depth,
+            connected: c.connected.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the queue inconsistent; keep going.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn set_xpub_nodrop(socket: &mut zmq::Socket) -> Result<(), zmq::Error> {
+    let one: libc::c_int = 1;
+    // SAFETY: the raw socket is valid for the life of `socket`; the option value is a c_int.
+    let rc = unsafe {
+        zmq_sys::zmq_setsockopt(
+            socket.as_mut_ptr(),
+            zmq_sys::ZMQ_XPUB_NODROP as libc::c_int,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
+    }
+}
+
+/// The sender's I/O thread: owns the context and socket.
+struct IoThread {
+    shared: Arc<Shared>,
+    socket: zmq::Socket,
+    ctx: zmq::Context,
+    mode: SocketMode,
+    max_frame_bytes: usize,
+    lang: Lang,
+    subscribed: bool,
+}
+
+/// Records the I/O thread takes from the queue at once.
+const BATCH: usize = 512;
+
+impl IoThread {
+    fn run(mut self) {
+        let mut batch: VecDeque<(u64, Record, usize)> = VecDeque::with_capacity(BATCH);
+        let mut frames: VecDeque<Vec<u8>> = VecDeque::with_capacity(BATCH);
+        let linger_deadline = loop {
+            self.read_subscriptions();
+            // Hand encoded frames to libzmq.
+            let mut progressed = false;
+            if self.subscribed {
+                while let Some(frame) = frames.front() {
+                    match self.socket.send(&frame[..], zmq::DONTWAIT) {
+                        Ok(()) => {
+                            frames.pop_front();
+                            progressed = true;
+                            self.shared.counters.sent.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => break,
+                        Err(_) => {
+                            // Terminated or invalid socket: nothing more can be sent.
+                            frames.clear();
+                            break;
+                        }
+                    }
+                }
+            }
+            let mut st = lock(&self.shared.state);
+            st.in_flight = frames.len() as u64;
+            if progressed {
+                st.stalled = false;
+            }
+            if frames.is_empty() && !st.queue.is_empty() {
+                let n = st.queue.len().min(BATCH);
+                batch.extend(st.queue.drain(..n));
+                let freed: usize = batch.iter().map(|(_, _, c)| c).sum();
+                st.queued_bytes -= freed;
+                st.in_flight = n as u64;
+                st.stalled = false;
+                let notify = st.waiters > 0;
+                drop(st);
+                if notify {
+                    self.shared.progress.notify_all();
+                }
+                for (seq, record, _) in batch.drain(..) {
+                    if let Some(frame) = self.encode(seq, record) {
+                        frames.push_back(frame);
+                    }
+                }
+                let mut st = lock(&self.shared.state);
+                st.in_flight = frames.len() as u64;
+                continue;
+            }
+            let idle = frames.is_empty() && st.queue.is_empty();
+            if idle && st.waiters > 0 {
+                self.shared.progress.notify_all();
+            }
+            if let Some(deadline) = st.closing {
+                if idle || Instant::now() >= deadline {
+                    let left = st.queue.len() as u64 + frames.len() as u64;
+                    st.queue.clear();
+                    st.queued_bytes = 0;
+                    st.in_flight = 0;
+                    st.finished = true;
+                    drop(st);
+                    self.shared
+                        .counters
+                        .dropped_at_close
+                        .fetch_add(left, Ordering::Relaxed);
+                    self.shared.progress.notify_all();
+                    break deadline;
+                }
+            }
+            if idle {
+                // Nothing to send: sleep until a log call wakes us (or poll subscriptions now and then).
+                st.io_waiting = true;
+                let (g, _) = self
+                    .shared
+                    .wake_io
+                    .wait_timeout(st, Duration::from_millis(100))
+                    .unwrap_or_else(|e| e.into_inner());
+                let mut st = g;
+                st.io_waiting = false;
+            } else {
+                // Waiting for a subscriber or for room in libzmq's pipe.
+                drop(st);
+                let wait = if self.subscribed { 1 } else { 20 };
+                let _ = self.socket.poll(zmq::POLLIN, wait);
+            }
+        };
+        // Give libzmq what is left of the close timeout to write out its buffers, then terminate.
+        let linger = linger_deadline.saturating_duration_since(Instant::now());
+        let _ = self.socket.set_linger(ms(linger));
+        drop(self.socket);
+        drop(self.ctx);
+    }
+
+    /// XPUB: consume subscription messages; the first one means a subscriber is there.
+    fn read_subscriptions(&mut self) {
+        if self.mode != SocketMode::Xpub {
+            return;
+        }
+        while let Ok(msg) = self.socket.recv_bytes(zmq::DONTWAIT) {
+            if msg.first() == Some(&1) {
+                self.subscribed = true;
+                self.shared
+                    .counters
+                    .connected
+                    .store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn encode(&self, seq: u64, mut record: Record) -> Option<Vec<u8>> {
+        record.seq = Some(seq);
+        if record.sid.is_none() {
+            record.sid = Some(self.shared.sid.clone());
+        }
+        if record.host.is_none() {
+            record.host = Some(self.shared.host.clone());
+        }
+        if record.lang.is_none() {
+            record.lang = Some(self.lang.as_str().to_string());
+        }
+        if record.process.is_none() {
+            record.process = Some(self.shared.pid);
+        }
+        let mut frame = Vec::with_capacity(256 + record.msg.len());
+        record.write_json(&mut frame);
+        if frame.len() <= self.max_frame_bytes {
+            return Some(frame);
+        }
+        // Too large: cut the longest text fields until it fits, and say so in the record.
+        let original = frame.len();
+        record.push_extra("lf_truncated_from_bytes", serde_json::Value::from(original));
+        for _ in 0..4 {
+            let excess = frame.len().saturating_sub(self.max_frame_bytes) + 256;
+            let len_of = |s: &Option<String>| s.as_ref().map_or(0, |s| s.len());
+            let lens = [
+                record.msg.len(),
+                len_of(&record.exc_text),
+                len_of(&record.stack_info),
+            ];
+            let longest = (0..3).max_by_key(|&i| lens[i]).unwrap_or(0);
+            let field = match longest {
+                1 => record.exc_text.as_mut(),
+                2 => record.stack_info.as_mut(),
+                _ => Some(&mut record.msg),
+            };
+            if let Some(s) = field {
+                let mut cut = s.len().saturating_sub(excess * 2);
+                while cut > 0 && !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+                s.push_str("…[truncated]");
+            }
+            frame.clear();
+            record.write_json(&mut frame);
+            if frame.len() <= self.max_frame_bytes {
+                self.shared.counters.truncated.fetch_add(1, Ordering::Relaxed);
+                return Some(frame);
+            }
+        }
+        // Still too large (huge user fields): drop them.
+        record.extra.retain(|(k, _)| k == "lf_truncated_from_bytes");
+        frame.clear();
+        record.write_json(&mut frame);
+        if frame.len() <= self.max_frame_bytes {
+            self.shared.counters.truncated.fetch_add(1, Ordering::Relaxed);
+            return Some(frame);
+        }
+        self.shared
+            .counters
+            .dropped_oversized
+            .fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}

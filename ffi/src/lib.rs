@@ -1,0 +1,1 @@
+//! C ABI over logfunnel-core (filled by the C ABI issue).
