@@ -1,0 +1,1 @@
+//! Python `logging`-style format strings (filled by the formatter work).

@@ -1,0 +1,1 @@
+//! Sinks: where formatted lines go (filled by the sink work).
