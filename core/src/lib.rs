@@ -24,5 +24,5 @@ pub mod sender;
 pub use decode::{decode_frames, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
 pub use sender::{
-    FlushStatus, OverflowPolicy, Outcome, Sender, SenderError, SenderOptions, SocketMode, Stats,
+    FlushStatus, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode, Stats,
 };

@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn msecs_is_derived_from_created() {
         let mut r = Record::new("a", 20, "x");
-        r.created = 1_700_000_000.2345;
+        r.created = 1_700_000_000.234_5;
         assert_eq!(r.msecs_or_default(), 234.0);
     }
 }

@@ -6,7 +6,7 @@
 //! | `queue_capacity` | 65 536 records | bounded memory when the collector is gone |
 //! | `queue_max_bytes` | 64 MiB | bounds memory for large records too |
 //! | `overflow` | [`OverflowPolicy::Block`] | lossless while the collector keeps up |
-//! | `block_timeout` | 500 ms | the longest a log call waits for room |
+//! | `block_timeout` | 1 s | the longest a log call waits for room |
 //! | `max_frame_bytes` | 1 MiB | the collector's default limit; larger records are truncated |
 //! | `min_level` | 0 | records below are [`Outcome::Filtered`] |
 //! | `sndhwm` | 10 000 frames | libzmq's own buffer per connection |
@@ -116,7 +116,7 @@ impl SenderOptions {
             queue_capacity: 65_536,
             queue_max_bytes: 64 * 1024 * 1024,
             overflow: OverflowPolicy::Block,
-            block_timeout: Duration::from_millis(500),
+            block_timeout: Duration::from_secs(1),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             min_level: 0,
             sndhwm: 10_000,
@@ -211,7 +211,10 @@ pub struct Stats {
 impl Stats {
     /// Every record dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
-        self.dropped_queue_full + self.dropped_closed + self.dropped_at_close + self.dropped_oversized
+        self.dropped_queue_full
+            + self.dropped_closed
+            + self.dropped_at_close
+            + self.dropped_oversized
     }
 }
 
@@ -325,7 +328,11 @@ impl Sender {
     pub fn log(&self, record: Record) -> Outcome {
         if record.levelno < self.options.min_level {
             if let Some(inner) = self.inner() {
-                inner.shared.counters.filtered.fetch_add(1, Ordering::Relaxed);
+                inner
+                    .shared
+                    .counters
+                    .filtered
+                    .fetch_add(1, Ordering::Relaxed);
             }
             return Outcome::Filtered;
         }
@@ -553,8 +560,9 @@ impl Inner {
                 .fetch_add(1, Ordering::Relaxed);
             return Outcome::Closed;
         }
+        // Records the I/O thread holds count too, so `queue_capacity` is the real bound.
         let full = |st: &State| {
-            st.queue.len() >= options.queue_capacity
+            st.queue.len() + st.in_flight as usize >= options.queue_capacity
                 || (st.queued_bytes + cost > options.queue_max_bytes && !st.queue.is_empty())
         };
         if full(&st) {
@@ -563,7 +571,8 @@ impl Inner {
                 OverflowPolicy::DropOldest => {
                     while full(&st) {
                         let Some((_, _, c)) = st.queue.pop_front() else {
-                            break;
+                            // Everything is already with the I/O thread: drop the new one instead.
+                            return self.drop_new(st);
                         };
                         st.queued_bytes -= c;
                         shared
@@ -771,8 +780,12 @@ impl IoThread {
             st.in_flight = frames.len() as u64;
             if progressed {
                 st.stalled = false;
+                if st.waiters > 0 {
+                    self.shared.progress.notify_all();
+                }
             }
-            if frames.is_empty() && !st.queue.is_empty() {
+            // Records stay in the queue (where `DropOldest` can still reach them) until they can be sent.
+            if self.subscribed && frames.is_empty() && !st.queue.is_empty() {
                 let n = st.queue.len().min(BATCH);
                 batch.extend(st.queue.drain(..n));
                 let freed: usize = batch.iter().map(|(_, _, c)| c).sum();
@@ -900,7 +913,10 @@ impl IoThread {
             frame.clear();
             record.write_json(&mut frame);
             if frame.len() <= self.max_frame_bytes {
-                self.shared.counters.truncated.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .truncated
+                    .fetch_add(1, Ordering::Relaxed);
                 return Some(frame);
             }
         }
@@ -909,7 +925,10 @@ impl IoThread {
         frame.clear();
         record.write_json(&mut frame);
         if frame.len() <= self.max_frame_bytes {
-            self.shared.counters.truncated.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .truncated
+                .fetch_add(1, Ordering::Relaxed);
             return Some(frame);
         }
         self.shared
