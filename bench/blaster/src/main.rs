@@ -1,0 +1,235 @@
+//! `logfunnel-bench-blaster`: one sender process for the collector ingest benchmark.
+//!
+//! It encodes one v1 record per socket up front (with `logfunnel_core::Record`, so the frame is exactly
+//! what a real sender writes), then sends `--records` copies of it round-robin over `--sockets` sockets,
+//! splicing only the per-sender `seq` number into each copy, so the collector's gap tracking sees a
+//! normal, gap-free stream. The sending cost is a memcpy plus libzmq: what is measured is the collector.
+//!
+//! Protocol with the driver (`bench/python/ingest.py`): connect, wait until every XPUB socket has seen
+//! the collector's subscription, print `ready`, wait for one line on stdin, send everything, close with
+//! an unlimited linger (so every frame reaches the collector), print one JSON line of counters.
+//!
+//! ```text
+//! logfunnel-bench-blaster --endpoint tcp://127.0.0.1:5555 [--mode xpub|push] [--records N]
+//!                         [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]
+//! ```
+
+use logfunnel_core::record::{Lang, Record};
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+/// Parsed command line.
+struct Args {
+    endpoint: String,
+    push: bool,
+    records: u64,
+    sockets: usize,
+    msg_bytes: usize,
+    id: u32,
+    sndhwm: i32,
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("logfunnel-bench-blaster: {msg}");
+    eprintln!(
+        "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push] [--records N] \
+         [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]"
+    );
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        endpoint: String::new(),
+        push: false,
+        records: 100_000,
+        sockets: 1,
+        msg_bytes: 100,
+        id: 0,
+        sndhwm: 10_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
+        };
+        fn num<T: std::str::FromStr>(flag: &str, v: String) -> T {
+            v.parse()
+                .unwrap_or_else(|_| usage(&format!("{flag}: not a number: {v}")))
+        }
+        match flag.as_str() {
+            "--endpoint" => a.endpoint = value(),
+            "--mode" => {
+                a.push = match value().as_str() {
+                    "push" => true,
+                    "xpub" => false,
+                    other => usage(&format!("--mode: xpub or push, not {other}")),
+                }
+            }
+            "--records" => a.records = num(&flag, value()),
+            "--sockets" => a.sockets = num(&flag, value()),
+            "--msg-bytes" => a.msg_bytes = num(&flag, value()),
+            "--id" => a.id = num(&flag, value()),
+            "--sndhwm" => a.sndhwm = num(&flag, value()),
+            "-h" | "--help" => usage("help"),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    if a.endpoint.is_empty() {
+        usage("--endpoint is required");
+    }
+    if a.sockets == 0 {
+        usage("--sockets must be at least 1");
+    }
+    a
+}
+
+/// One socket's frame, split around its `seq` digits.
+struct Template {
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+}
+
+/// The placeholder written for `seq` and then cut out of the encoded frame.
+const SEQ_MARK: u64 = u64::MAX;
+
+fn template(args: &Args, socket: usize) -> Template {
+    let head = format!("blaster {} socket {} ", args.id, socket);
+    let pad = args.msg_bytes.saturating_sub(head.len());
+    let mut r = Record::new("bench.blaster", 20, format!("{head}{}", "x".repeat(pad)));
+    r.pathname = Some("/srv/app/bench/blaster.py".into());
+    r.filename = Some("blaster.py".into());
+    r.module = Some("blaster".into());
+    r.lineno = Some(42);
+    r.func_name = Some("blast".into());
+    r.process = Some(std::process::id() as i64);
+    r.process_name = Some(format!("Blaster-{}", args.id));
+    r.thread = Some(140_000_000_000_000 + socket as i64);
+    r.thread_name = Some("MainThread".into());
+    r.relative_created = Some(12.5);
+    r.host = Some("bench".into());
+    r.lang = Some(Lang::Rust.as_str().into());
+    r.sid = Some(format!(
+        "blaster-{}-{}-{}",
+        std::process::id(),
+        args.id,
+        socket
+    ));
+    r.seq = Some(SEQ_MARK);
+    let json = r.to_json().into_bytes();
+    let mark = format!("\"seq\":{SEQ_MARK}");
+    let at = find(&json, mark.as_bytes()).expect("the encoded record holds its seq") + 6;
+    Template {
+        prefix: json[..at].to_vec(),
+        suffix: json[at + SEQ_MARK.to_string().len()..].to_vec(),
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn set_xpub_nodrop(socket: &mut zmq::Socket) -> Result<(), zmq::Error> {
+    let one: libc::c_int = 1;
+    // SAFETY: the raw socket is valid while `socket` lives; the option value is a c_int.
+    let rc = unsafe {
+        zmq_sys::zmq_setsockopt(
+            socket.as_mut_ptr(),
+            zmq_sys::ZMQ_XPUB_NODROP as libc::c_int,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let ctx = zmq::Context::new();
+    let mut sockets = Vec::with_capacity(args.sockets);
+    for _ in 0..args.sockets {
+        let kind = if args.push { zmq::PUSH } else { zmq::XPUB };
+        let mut s = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
+        s.set_sndhwm(args.sndhwm)
+            .map_err(|e| format!("sndhwm: {e}"))?;
+        if !args.push {
+            set_xpub_nodrop(&mut s).map_err(|e| format!("xpub_nodrop: {e}"))?;
+        }
+        s.connect(&args.endpoint)
+            .map_err(|e| format!("connect {}: {e}", args.endpoint))?;
+        sockets.push(s);
+    }
+    if !args.push {
+        // Nothing may be sent before the collector's subscription arrives (PUB semantics).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for s in &sockets {
+            loop {
+                if Instant::now() > deadline {
+                    return Err("no subscription from the collector within 30 s".into());
+                }
+                if s.poll(zmq::POLLIN, 100).map_err(|e| format!("poll: {e}"))? > 0 {
+                    let msg = s.recv_bytes(0).map_err(|e| format!("recv: {e}"))?;
+                    if msg.first() == Some(&1) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let templates: Vec<Template> = (0..args.sockets).map(|i| template(args, i)).collect();
+    let mut frame: Vec<u8> = Vec::with_capacity(templates[0].prefix.len() + 64 + args.msg_bytes);
+
+    println!("ready");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("stdin: {e}"))?;
+
+    let start = Instant::now();
+    let mut seqs = vec![0u64; args.sockets];
+    let mut eagain = 0u64;
+    for i in 0..args.records {
+        let k = (i % args.sockets as u64) as usize;
+        let t = &templates[k];
+        frame.clear();
+        frame.extend_from_slice(&t.prefix);
+        frame.extend_from_slice(seqs[k].to_string().as_bytes());
+        frame.extend_from_slice(&t.suffix);
+        seqs[k] += 1;
+        loop {
+            match sockets[k].send(&frame[..], zmq::DONTWAIT) {
+                Ok(()) => break,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => {
+                    // The high-water mark is reached: the collector is the bottleneck. Back off briefly.
+                    eagain += 1;
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                Err(e) => return Err(format!("send: {e}")),
+            }
+        }
+    }
+    let sent_s = start.elapsed().as_secs_f64();
+    // Unlimited linger (the default): dropping waits until libzmq has written every frame.
+    drop(sockets);
+    drop(ctx);
+    let total_s = start.elapsed().as_secs_f64();
+    println!(
+        "{{\"id\":{},\"records\":{},\"eagain\":{},\"send_s\":{:.6},\"delivered_s\":{:.6}}}",
+        args.id, args.records, eagain, sent_s, total_s
+    );
+    Ok(())
+}
+
+fn main() {
+    let args = parse_args();
+    if let Err(e) = run(&args) {
+        eprintln!("logfunnel-bench-blaster: {e}");
+        std::process::exit(1);
+    }
+}
