@@ -1,0 +1,338 @@
+"""The logging handler: ``logfunnel.Handler`` and the process-wide hooks that make it safe to use in
+several processes (fork, multiprocessing, exit).
+
+The handler is ordinary Python; each record is converted and queued by one native call
+(``_native.Sender.emit``), and a thread owned by the native sender writes it to a ZeroMQ socket. The
+native sender is thread-safe, so ``handle`` does not take the handler's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import weakref
+from typing import Any, Callable, Dict, Optional, Union
+
+from . import _native
+
+__all__ = ["Handler", "install", "flush", "DEFAULT_ENDPOINT"]
+
+#: Where the handler sends by default: the collector's default ``bind``.
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"
+
+#: Default bound, in seconds, of the flush at close and at process exit.
+DEFAULT_EXIT_TIMEOUT = 5.0
+
+# Options passed through to the native sender, with their defaults (see README).
+_SENDER_OPTIONS: Dict[str, Any] = {
+    "mode": "xpub",
+    "queue_capacity": 65536,
+    "queue_max_bytes": 64 * 1024 * 1024,
+    "overflow": "block",
+    "block_timeout": 1.0,
+    "max_frame_bytes": _native.DEFAULT_MAX_FRAME_BYTES,
+    "sndhwm": 10000,
+    "heartbeat_ivl": 1.0,
+    "heartbeat_timeout": 5.0,
+    "reconnect_ivl": 0.1,
+    "reconnect_ivl_max": 2.0,
+    "host": None,
+}
+
+# `Handler.handle` returns the record on 3.12+ (where filters may replace it), True before.
+_HANDLE_RETURNS_RECORD = sys.version_info >= (3, 12)
+
+# Every live handler of this process, for `flush()` and the exit hooks.
+_handlers: "weakref.WeakSet[Handler]" = weakref.WeakSet()
+_hooks_lock = threading.Lock()
+# The pid for which the multiprocessing exit hook / SIGTERM hook were installed.
+_finalizer_pid: Optional[int] = None
+_sigterm_pid: Optional[int] = None
+
+
+class Handler(logging.Handler):
+    """Sends every record to a logfunnel collector (or any ZeroMQ ``SUB``/``PULL`` listener).
+
+    ``endpoint`` is where the collector listens (``tcp://host:port`` or ``ipc:///path``); the handler
+    connects to it and keeps records queued while it is not there. Keyword options:
+
+    - ``queue_capacity`` (65536), ``queue_max_bytes`` (64 MiB): bounds of the in-memory queue.
+    - ``overflow``: ``"block"`` (wait up to ``block_timeout`` seconds, default 1.0, then drop),
+      ``"drop_newest"`` or ``"drop_oldest"``. Every dropped record is counted in ``stats()``.
+    - ``mode``: ``"xpub"`` (default; to a ``SUB``, waits for the subscription so nothing is lost) or
+      ``"push"`` (to a ``PULL``).
+    - ``max_frame_bytes`` (1 MiB): larger records are truncated to fit (counted).
+    - ``exit_timeout`` (5.0): the longest ``close()`` and the exit hooks wait for the queue to drain.
+    - ``flush_on_sigterm`` (True): in ``multiprocessing`` children whose SIGTERM is the default, flush
+      (bounded by ``exit_timeout``) before dying of SIGTERM, so ``Pool.terminate()`` loses nothing.
+    - ``host``, ``sndhwm``, ``heartbeat_ivl``, ``heartbeat_timeout``, ``reconnect_ivl``,
+      ``reconnect_ivl_max``: see the README.
+
+    With no formatter set (the default) the record travels as structured fields and the collector
+    formats it. With a formatter set, its output is sent as the message (like ``QueueHandler``).
+    """
+
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        level: Union[int, str] = logging.NOTSET,
+        *,
+        exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+        flush_on_sigterm: bool = True,
+        **options: Any,
+    ) -> None:
+        unknown = sorted(set(options) - set(_SENDER_OPTIONS))
+        if unknown:
+            raise TypeError(
+                "Handler() got unexpected keyword argument(s): %s" % ", ".join(unknown)
+            )
+        exit_timeout = float(exit_timeout)
+        if not exit_timeout >= 0:
+            raise ValueError("invalid option exit_timeout: must be >= 0, got %r" % exit_timeout)
+        # The native sender first: if it fails, no half-built handler is left in logging's lists.
+        self._native = _native.Sender(endpoint, close_timeout=exit_timeout, **options)
+        super().__init__(level)
+        self._endpoint = endpoint
+        self._options = dict(options)
+        self.exit_timeout = exit_timeout
+        self.flush_on_sigterm = bool(flush_on_sigterm)
+        # Subclasses that override `emit` get the standard `handle` (with the lock).
+        self._fast = type(self).emit is Handler.emit
+        _register(self)
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint this handler sends to."""
+        return self._endpoint
+
+    @property
+    def options(self) -> Dict[str, Any]:
+        """The sender options given to the constructor (a copy)."""
+        return dict(self._options)
+
+    def handle(self, record: logging.LogRecord) -> Any:
+        """Filters and emits ``record`` without taking the handler lock (the native sender is
+        thread-safe)."""
+        if not self._fast:
+            return super().handle(record)
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return rv
+            if isinstance(rv, logging.LogRecord):
+                record = rv
+        else:
+            rv = record if _HANDLE_RETURNS_RECORD else True
+        try:
+            self._native.emit(record, self.formatter)
+        except Exception:
+            self.handleError(record)
+        return rv
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queues ``record``; never raises (errors go to ``handleError`` and are counted)."""
+        try:
+            self._native.emit(record, self.formatter)
+        except Exception:
+            self.handleError(record)
+
+    def flush(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
+        """Waits until every queued record is handed to the socket, at most ``timeout`` seconds
+        (default ``exit_timeout``). Returns True if everything was handed over."""
+        if timeout is None:
+            timeout = self.exit_timeout
+        return self._native.flush(float(timeout))
+
+    def close(self, timeout: Optional[float] = None) -> None:  # type: ignore[override]
+        """Flushes (at most ``timeout``, default ``exit_timeout`` seconds) and closes the socket.
+        Records logged afterwards are counted as dropped."""
+        if timeout is None:
+            timeout = self.exit_timeout
+        try:
+            self._native.close(float(timeout))
+        finally:
+            _handlers.discard(self)
+            super().close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._native.closed
+
+    def stats(self) -> Dict[str, Any]:
+        """Counters of this process's sender: ``enqueued``, ``sent``, ``dropped`` (and by reason:
+        ``dropped_queue_full``, ``dropped_closed``, ``dropped_at_close``, ``dropped_oversized``),
+        ``truncated``, ``filtered``, ``depth`` (waiting now), ``connected``, ``errors``."""
+        return self._native.stats()
+
+    def __repr__(self) -> str:
+        return "<%s %s (%s)>" % (
+            type(self).__name__,
+            self._endpoint,
+            logging.getLevelName(self.level),
+        )
+
+    def __reduce__(self) -> Any:
+        # Rebuilt from its arguments (for spawn/forkserver children and pickling in general);
+        # the new handler has its own native sender.
+        state = {
+            "level": self.level,
+            "exit_timeout": self.exit_timeout,
+            "flush_on_sigterm": self.flush_on_sigterm,
+            "options": self._options,
+            "formatter": self.formatter,
+            "filters": list(self.filters),
+            "name": self.name,
+        }
+        return (_rebuild, (type(self), self._endpoint, state))
+
+
+def _rebuild(cls: Callable[..., Handler], endpoint: str, state: Dict[str, Any]) -> Handler:
+    h = cls(
+        endpoint,
+        state["level"],
+        exit_timeout=state["exit_timeout"],
+        flush_on_sigterm=state["flush_on_sigterm"],
+        **state["options"],
+    )
+    if state["formatter"] is not None:
+        h.setFormatter(state["formatter"])
+    for f in state["filters"]:
+        h.addFilter(f)
+    if state["name"] is not None:
+        h.set_name(state["name"])
+    return h
+
+
+def install(
+    endpoint: str = DEFAULT_ENDPOINT,
+    level: Optional[Union[int, str]] = logging.INFO,
+    *,
+    logger: Optional[str] = None,
+    **options: Any,
+) -> Handler:
+    """Adds a :class:`Handler` to the root logger (or ``logger``) and sets that logger's level
+    (unless ``level`` is None). Returns the handler."""
+    handler = Handler(endpoint, **options)
+    target = logging.getLogger(logger)
+    target.addHandler(handler)
+    if level is not None:
+        target.setLevel(level)
+    return handler
+
+
+def flush(timeout: Optional[float] = None) -> bool:
+    """Flushes every live :class:`Handler` of this process (each at most ``timeout`` seconds, default
+    its ``exit_timeout``). Call it before ``os._exit()``. True if all were flushed."""
+    ok = True
+    for h in list(_handlers):
+        try:
+            ok = h.flush(timeout) and ok
+        except Exception:
+            ok = False
+    return ok
+
+
+def _flush_at_exit() -> None:
+    for h in list(_handlers):
+        try:
+            if not h.closed:
+                h.flush(h.exit_timeout)
+        except Exception:
+            pass
+
+
+def _in_multiprocessing_child() -> bool:
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return False
+    try:
+        return mp.parent_process() is not None
+    except Exception:
+        return False
+
+
+def _register(handler: Handler) -> None:
+    with _hooks_lock:
+        _handlers.add(handler)
+    # A handler made inside a multiprocessing child (spawn/forkserver, or a Pool initializer) needs the
+    # child's exit hooks; a handler inherited through fork gets them from `_after_fork_in_child`.
+    if _in_multiprocessing_child():
+        _install_multiprocessing_finalizer()
+        if handler.flush_on_sigterm:
+            _install_sigterm_flush()
+
+
+def _install_multiprocessing_finalizer() -> None:
+    """multiprocessing children end with os._exit() after running `multiprocessing.util` finalizers,
+    so atexit (and logging.shutdown) never runs there: flush from such a finalizer instead."""
+    global _finalizer_pid
+    pid = os.getpid()
+    if _finalizer_pid == pid:
+        return
+    _finalizer_pid = pid
+    from multiprocessing import util
+
+    # Runs after every other finalizer (they may log too).
+    util.Finalize(None, _flush_at_exit, exitpriority=-100)
+
+
+def _install_sigterm_flush() -> None:
+    """Pool.terminate() and Process.terminate() send SIGTERM. When the child still has the default
+    action, flush first (bounded), then die of SIGTERM as before."""
+    global _sigterm_pid
+    pid = os.getpid()
+    if _sigterm_pid == pid or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        _sigterm_pid = pid
+    except (ValueError, OSError):
+        pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    try:
+        _flush_at_exit()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _AfterForkToken:
+    """A weak-referenceable object for `multiprocessing.util.register_after_fork`."""
+
+
+_after_fork_token = _AfterForkToken()
+
+
+def _after_fork_in_child() -> None:
+    # The native senders rebuild their sockets and threads on first use in the child; only the
+    # Python-level exit hooks need work here.
+    global _finalizer_pid, _sigterm_pid
+    _finalizer_pid = None
+    _sigterm_pid = None
+    if not _handlers:
+        return
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        # A multiprocessing child clears the finalizer registry right after the fork, then runs the
+        # after-fork callbacks: register the finalizer from there.
+        util.register_after_fork(_after_fork_token, _after_multiprocessing_fork)
+
+
+def _after_multiprocessing_fork(_token: Any) -> None:
+    if not _handlers or not _in_multiprocessing_child():
+        return
+    _install_multiprocessing_finalizer()
+    if any(h.flush_on_sigterm for h in list(_handlers)):
+        _install_sigterm_flush()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,389 @@
+//! The native half of `logfunnel.Handler`: reads a `logging.LogRecord`, builds the wire record and hands
+//! it to the core sender, all in one call.
+//!
+//! The hot path avoids Python-level work: the record's attributes are looked up in its `__dict__` with
+//! interned keys, the message is merged with `PyUnicode_Format` (what `LogRecord.getMessage` does)
+//! unless `getMessage` is overridden, and user fields are looked for only when the record has more
+//! attributes than a plain `LogRecord`. The GIL is released only when the call may wait for room in the
+//! queue (overflow policy `block` with a nearly full queue) and in `flush`/`close`.
+
+use crate::convert::{str_of, to_json, to_text};
+use logfunnel_core::{
+    FlushStatus, Lang, OverflowPolicy, Outcome, Record, Sender, SenderError, SenderOptions,
+    SocketMode,
+};
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyFrozenSet, PyString, PyType};
+use pyo3::{ffi, intern};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Python objects every sender needs, looked up once per interpreter.
+struct LoggingRefs {
+    /// `logging.LogRecord`: records of exactly this type get the native `getMessage`.
+    log_record: Py<PyType>,
+    /// `logging._defaultFormatter`, for `formatException` when the handler has no formatter.
+    default_formatter: Py<PyAny>,
+    /// Attribute names of a plain `LogRecord` (plus `message` and `asctime`, which formatters add):
+    /// any other attribute is a user field from `extra=`.
+    standard_keys: Py<PyFrozenSet>,
+}
+
+static LOGGING_REFS: PyOnceLock<LoggingRefs> = PyOnceLock::new();
+
+fn logging_refs(py: Python<'_>) -> PyResult<&LoggingRefs> {
+    LOGGING_REFS.get_or_try_init(py, || {
+        let logging = py.import("logging")?;
+        let log_record = logging.getattr("LogRecord")?.cast_into::<PyType>()?;
+        let default_formatter = logging.getattr("_defaultFormatter")?;
+        let sample = logging.call_method1("makeLogRecord", (PyDict::new(py),))?;
+        let keys = sample.getattr("__dict__")?.cast_into::<PyDict>()?.keys();
+        keys.append("message")?;
+        keys.append("asctime")?;
+        Ok::<_, PyErr>(LoggingRefs {
+            log_record: log_record.unbind(),
+            default_formatter: default_formatter.unbind(),
+            standard_keys: PyFrozenSet::new(py, keys.iter())?.unbind(),
+        })
+    })
+}
+
+/// Outcome codes returned by `Sender.emit` (see `_native.pyi`).
+fn outcome_code(o: Outcome) -> u8 {
+    match o {
+        Outcome::Queued => 0,
+        Outcome::Filtered => 1,
+        Outcome::QueueFull => 2,
+        Outcome::Closed => 3,
+    }
+}
+
+/// A thread-safe, fork-aware sender of `logging.LogRecord`s (`logfunnel._native.Sender`).
+#[pyclass(frozen, module = "logfunnel._native", name = "Sender")]
+pub struct PySender {
+    sender: Sender,
+    /// Records whose conversion raised (the Python handler reports them through `handleError`).
+    errors: AtomicU64,
+}
+
+fn seconds(option: &'static str, value: f64) -> PyResult<Duration> {
+    if value.is_finite() && value >= 0.0 && value < 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(PyValueError::new_err(format!(
+            "invalid option {option}: must be a non-negative number of seconds, got {value}"
+        )))
+    }
+}
+
+fn sender_error(e: SenderError) -> PyErr {
+    match e {
+        SenderError::InvalidOption { .. } => PyValueError::new_err(e.to_string()),
+        SenderError::Zmq { .. } | SenderError::Thread(_) => PyOSError::new_err(e.to_string()),
+    }
+}
+
+#[pymethods]
+impl PySender {
+    #[new]
+    #[pyo3(signature = (
+        endpoint,
+        *,
+        mode = "xpub",
+        queue_capacity = 65_536,
+        queue_max_bytes = 64 * 1024 * 1024,
+        overflow = "block",
+        block_timeout = 1.0,
+        max_frame_bytes = logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES,
+        min_level = 0,
+        sndhwm = 10_000,
+        heartbeat_ivl = 1.0,
+        heartbeat_timeout = 5.0,
+        reconnect_ivl = 0.1,
+        reconnect_ivl_max = 2.0,
+        close_timeout = 5.0,
+        host = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        endpoint: &str,
+        mode: &str,
+        queue_capacity: usize,
+        queue_max_bytes: usize,
+        overflow: &str,
+        block_timeout: f64,
+        max_frame_bytes: usize,
+        min_level: i64,
+        sndhwm: i32,
+        heartbeat_ivl: f64,
+        heartbeat_timeout: f64,
+        reconnect_ivl: f64,
+        reconnect_ivl_max: f64,
+        close_timeout: f64,
+        host: Option<String>,
+    ) -> PyResult<Self> {
+        logging_refs(py)?;
+        let mut o = SenderOptions::new(endpoint);
+        o.mode = SocketMode::parse(mode).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "invalid option mode: {mode:?} (expected \"xpub\" or \"push\")"
+            ))
+        })?;
+        o.overflow = OverflowPolicy::parse(overflow).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "invalid option overflow: {overflow:?} (expected \"block\", \"drop_newest\" or \"drop_oldest\")"
+            ))
+        })?;
+        o.queue_capacity = queue_capacity;
+        o.queue_max_bytes = queue_max_bytes;
+        o.block_timeout = seconds("block_timeout", block_timeout)?;
+        o.max_frame_bytes = max_frame_bytes;
+        o.min_level = min_level;
+        o.sndhwm = sndhwm;
+        o.heartbeat_ivl = seconds("heartbeat_ivl", heartbeat_ivl)?;
+        o.heartbeat_timeout = seconds("heartbeat_timeout", heartbeat_timeout)?;
+        o.reconnect_ivl = seconds("reconnect_ivl", reconnect_ivl)?;
+        o.reconnect_ivl_max = seconds("reconnect_ivl_max", reconnect_ivl_max)?;
+        o.close_timeout = seconds("close_timeout", close_timeout)?;
+        o.lang = Lang::Python;
+        o.host = host;
+        let sender = py.detach(|| Sender::new(o)).map_err(sender_error)?;
+        Ok(PySender {
+            sender,
+            errors: AtomicU64::new(0),
+        })
+    }
+
+    /// Converts `record` and offers it to the queue. `formatter`: the handler's own formatter, or
+    /// `None`. Returns an outcome code (0 queued, 1 filtered, 2 dropped: queue full, 3 dropped: closed).
+    #[pyo3(signature = (record, formatter = None))]
+    fn emit(
+        &self,
+        py: Python<'_>,
+        record: &Bound<'_, PyAny>,
+        formatter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u8> {
+        let rec = match build_record(py, record, formatter) {
+            Ok(rec) => rec,
+            Err(e) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
+        Ok(outcome_code(self.offer(py, rec)))
+    }
+
+    /// Waits (GIL released) until every queued record is handed to the socket, at most `timeout`
+    /// seconds. True if everything was handed over.
+    fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = seconds("timeout", timeout)?;
+        Ok(py.detach(|| self.sender.flush(timeout)) == FlushStatus::Flushed)
+    }
+
+    /// Flushes (at most `timeout` seconds, GIL released) and closes the socket. Later records are
+    /// counted as dropped. True if everything was handed over in time.
+    fn close(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = seconds("timeout", timeout)?;
+        Ok(py.detach(|| self.sender.close(timeout)) == FlushStatus::Flushed)
+    }
+
+    /// Whether `close` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
+    /// The endpoint this sender connects to.
+    #[getter]
+    fn endpoint(&self) -> &str {
+        &self.sender.options().endpoint
+    }
+
+    /// This process's sender id (`sid` on the wire; a forked child gets a new one).
+    #[getter]
+    fn sid(&self) -> String {
+        self.sender.sid()
+    }
+
+    /// Counters since the sender was built in this process.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.sender.stats();
+        let d = PyDict::new(py);
+        d.set_item("enqueued", s.enqueued)?;
+        d.set_item("sent", s.sent)?;
+        d.set_item("dropped", s.dropped())?;
+        d.set_item("dropped_queue_full", s.dropped_queue_full)?;
+        d.set_item("dropped_closed", s.dropped_closed)?;
+        d.set_item("dropped_at_close", s.dropped_at_close)?;
+        d.set_item("dropped_oversized", s.dropped_oversized)?;
+        d.set_item("truncated", s.truncated)?;
+        d.set_item("filtered", s.filtered)?;
+        d.set_item("depth", s.depth)?;
+        d.set_item("connected", s.connected)?;
+        d.set_item("errors", self.errors.load(Ordering::Relaxed))?;
+        Ok(d)
+    }
+}
+
+impl PySender {
+    /// Enqueues; releases the GIL only when the call may have to wait for room.
+    fn offer(&self, py: Python<'_>, rec: Record) -> Outcome {
+        let o = self.sender.options();
+        if o.overflow == OverflowPolicy::Block
+            && self.sender.stats().depth.saturating_mul(2) >= o.queue_capacity as u64
+        {
+            py.detach(|| self.sender.log(rec))
+        } else {
+            self.sender.log(rec)
+        }
+    }
+}
+
+/// A present, non-`None` attribute as text.
+fn opt_text(v: Option<Bound<'_, PyAny>>) -> Option<String> {
+    v.filter(|v| !v.is_none()).map(|v| to_text(&v))
+}
+
+fn opt_i64(v: Option<Bound<'_, PyAny>>) -> Option<i64> {
+    v.and_then(|v| v.extract::<i64>().ok())
+}
+
+fn opt_f64(v: Option<Bound<'_, PyAny>>) -> Option<f64> {
+    v.and_then(|v| v.extract::<f64>().ok())
+}
+
+/// `record.getMessage()`, natively for plain `LogRecord`s.
+fn message(
+    py: Python<'_>,
+    refs: &LoggingRefs,
+    record: &Bound<'_, PyAny>,
+    msg: Option<Bound<'_, PyAny>>,
+    args: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    if !record.get_type().is(refs.log_record.bind(py)) {
+        return Ok(to_text(&record.call_method0(intern!(py, "getMessage"))?));
+    }
+    let msg = match msg {
+        Some(m) => m,
+        None => return Ok(String::new()),
+    };
+    let msg = match msg.cast_into::<PyString>() {
+        Ok(s) => s,
+        Err(e) => e.into_inner().str()?,
+    };
+    match args {
+        Some(args) if args.is_truthy()? => {
+            // SAFETY: both are live objects; the result is a new reference or NULL with an error set.
+            let merged = unsafe {
+                Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_Format(msg.as_ptr(), args.as_ptr()))?
+            };
+            Ok(to_text(&merged))
+        }
+        _ => Ok(str_of(&msg).into_owned()),
+    }
+}
+
+/// Builds the wire record from a `LogRecord` (see the module docs).
+fn build_record<'py>(
+    py: Python<'py>,
+    record: &Bound<'py, PyAny>,
+    formatter: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Record> {
+    let refs = logging_refs(py)?;
+    let dict = record
+        .getattr(intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    let mut found = 0usize;
+    let mut get = |key: &Bound<'py, PyString>| -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = dict.get_item(key)?;
+        if v.is_some() {
+            found += 1;
+        }
+        Ok(v)
+    };
+    let name = get(intern!(py, "name"))?;
+    let msg = get(intern!(py, "msg"))?;
+    let args = get(intern!(py, "args"))?;
+    let levelno = get(intern!(py, "levelno"))?;
+    let levelname = get(intern!(py, "levelname"))?;
+    let created = get(intern!(py, "created"))?;
+    let msecs = get(intern!(py, "msecs"))?;
+    let relative_created = get(intern!(py, "relativeCreated"))?;
+    let pathname = get(intern!(py, "pathname"))?;
+    let filename = get(intern!(py, "filename"))?;
+    let module = get(intern!(py, "module"))?;
+    let lineno = get(intern!(py, "lineno"))?;
+    let func_name = get(intern!(py, "funcName"))?;
+    let process = get(intern!(py, "process"))?;
+    let process_name = get(intern!(py, "processName"))?;
+    let thread = get(intern!(py, "thread"))?;
+    let thread_name = get(intern!(py, "threadName"))?;
+    let task_name = get(intern!(py, "taskName"))?;
+    let exc_info = get(intern!(py, "exc_info"))?;
+    let exc_text = get(intern!(py, "exc_text"))?;
+    let stack_info = get(intern!(py, "stack_info"))?;
+    // Set by formatters of other handlers; never sent (the receiver recomputes them).
+    get(intern!(py, "message"))?;
+    get(intern!(py, "asctime"))?;
+
+    let mut rec = Record {
+        name: opt_text(name).unwrap_or_default(),
+        levelno: opt_i64(levelno).unwrap_or(0),
+        levelname: opt_text(levelname),
+        created: opt_f64(created).unwrap_or_else(logfunnel_core::record::now_seconds),
+        msecs: opt_f64(msecs),
+        relative_created: opt_f64(relative_created),
+        pathname: opt_text(pathname),
+        filename: opt_text(filename),
+        module: opt_text(module),
+        lineno: opt_i64(lineno),
+        func_name: opt_text(func_name),
+        process: opt_i64(process),
+        process_name: opt_text(process_name),
+        thread: opt_i64(thread),
+        thread_name: opt_text(thread_name),
+        task_name: opt_text(task_name),
+        ..Record::default()
+    };
+
+    if let Some(formatter) = formatter {
+        // An explicit formatter: send its output as the message, like `QueueHandler.prepare` does;
+        // the traceback and stack are part of that text.
+        rec.msg = to_text(&formatter.call_method1(intern!(py, "format"), (record,))?);
+    } else {
+        rec.msg = message(py, refs, record, msg, args)?;
+        rec.exc_text = opt_text(exc_text).filter(|t| !t.is_empty());
+        if rec.exc_text.is_none() {
+            if let Some(ei) = exc_info {
+                if ei.is_truthy()? {
+                    // As `Formatter.format` does: format once and cache it on the record.
+                    let text = refs
+                        .default_formatter
+                        .bind(py)
+                        .call_method1(intern!(py, "formatException"), (ei,))?;
+                    record.setattr(intern!(py, "exc_text"), &text)?;
+                    rec.exc_text = Some(to_text(&text)).filter(|t| !t.is_empty());
+                }
+            }
+        }
+        rec.stack_info = opt_text(stack_info).filter(|t| !t.is_empty());
+    }
+
+    if dict.len() > found {
+        let standard = refs.standard_keys.bind(py);
+        for (k, v) in dict.iter() {
+            if standard.contains(&k)? {
+                continue;
+            }
+            let key = match k.cast::<PyString>() {
+                Ok(s) => str_of(s).into_owned(),
+                Err(_) => to_text(&k),
+            };
+            rec.push_extra(key, to_json(&v, 0));
+        }
+    }
+    Ok(rec)
+}
