@@ -1,0 +1,678 @@
+//! A file that rolls over by size, by time, or both, with Python's backup names.
+//!
+//! # Names of rotated files
+//!
+//! | rotation | rotated file | newest backup | as Python |
+//! |---|---|---|---|
+//! | size | `app.log.1` .. `app.log.N`, shifted up at each rotation | `app.log.1` | `RotatingFileHandler` |
+//! | time, `S` | `app.log.2026-11-26_13-45-10` | latest date | `TimedRotatingFileHandler` |
+//! | time, `M` | `app.log.2026-11-26_13-45` | | |
+//! | time, `H` | `app.log.2026-11-26_13` | | |
+//! | time, `D`, `MIDNIGHT`, `W0`-`W6` | `app.log.2026-11-26` | | |
+//! | time and size | `app.log.<suffix>`, then `app.log.<suffix>.1`, `.2`, ... within one period | highest number of the latest suffix | (extension) |
+//!
+//! The date/time suffix is the start of the period that ended, computed exactly as Python's
+//! `doRollover` does (`rolloverAt - interval`). When a name for the period is already taken (a
+//! size rotation within the period, or a restart within the same period), the next free number
+//! is appended: `.1`, `.2`, ... (one more than the highest already present). Python would instead
+//! skip the rotation (3.13) or overwrite the old backup (older versions); numbering loses nothing.
+//! With `compress`, `.gz` is appended to any of these names once the compressed file is complete.
+//!
+//! # Rules
+//!
+//! - Size: before writing a line, if the file is not empty and the line plus its newline would
+//!   make it larger than `max_bytes`, the file is rotated first. A file therefore never exceeds
+//!   `max_bytes` unless it holds a single line longer than that, which goes whole into a fresh
+//!   file. (Python rotates when the file would *reach* `maxBytes`, so its files stay one byte
+//!   smaller; the meaning "maximum size" is kept here.)
+//! - Time: before writing a line, if the rollover time has passed, the file is rotated (an empty
+//!   file is not: the rollover time just moves on). The first rollover time is computed from the
+//!   existing file's modification time, or from now for a new file; the next ones from the time
+//!   of the rotation, as Python's `computeRollover`.
+//! - A rotation is a rename (plus the shift renames for size rotation) between two lines: it never
+//!   splits a line and never waits for compression.
+//! - `backup_count` (default 0 = keep all, as Python's `TimedRotatingFileHandler`): after a
+//!   rotation only the newest `backup_count` backups stay. For size rotation with 0, every backup
+//!   is kept and shifted (one rename per backup at each rotation). Unlike Python's
+//!   `RotatingFileHandler`, `backup_count = 0` does not disable size rotation.
+//! - `max_age`: backups whose modification time (the time of their last line) is older are deleted
+//!   at open, at each rotation and at most once a minute during `flush`.
+//! - If rotation fails (permissions changed, disk full), the line is still written to the current
+//!   file, the error is kept for [`Sink::take_background_errors`] and rotation is retried 10 s
+//!   later.
+//! - The path must be a regular file (or not exist yet); anything else (`/dev/null`, a FIFO) is
+//!   written to but never rotated, as Python does.
+//!
+//! # Crash recovery (with `compress`)
+//!
+//! At open: `*.gz.tmp` leftovers of an interrupted compression are deleted; where both `X` and
+//! `X.gz` exist (a crash between installing the `.gz` and deleting `X`), `X` is complete by
+//! construction, so the `.gz` is deleted; then every uncompressed backup is queued for
+//! compression again.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::clock::{unix_secs, Clock, SystemClock};
+use super::compress::{with_suffix, Compressor, Jobs};
+use super::file::{open_append, write_line, BUF_CAPACITY};
+use super::rotation::{Rotation, Timed};
+use super::{io_context, Sink, SinkError};
+
+/// How long after a failed rotation the next attempt is made.
+const ROTATE_RETRY_SECS: i64 = 10;
+/// How often `flush` looks for backups older than `max_age`.
+const AGE_CHECK_SECS: i64 = 60;
+/// At most this many errors are kept until the runtime takes them.
+const MAX_ERRORS: usize = 64;
+
+/// What to keep and how, for [`RotatingFileSink`].
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `backup_count` | `0` | newest rotated files to keep; 0 keeps all |
+/// | `compress` | `false` | gzip rotated files in the background (`.gz` appended) |
+/// | `max_age` | none | delete rotated files last written longer ago than this |
+/// | `clock` | [`SystemClock`] | time source for time rotation and `max_age` |
+#[derive(Clone)]
+pub struct RotatingOptions {
+    backup_count: usize,
+    compress: bool,
+    max_age: Option<Duration>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RotatingOptions {
+    /// The defaults (see the table).
+    pub fn new() -> RotatingOptions {
+        RotatingOptions {
+            backup_count: 0,
+            compress: false,
+            max_age: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// How many rotated files to keep (0 = all).
+    pub fn backup_count(mut self, n: usize) -> RotatingOptions {
+        self.backup_count = n;
+        self
+    }
+
+    /// Whether to gzip rotated files.
+    pub fn compress(mut self, on: bool) -> RotatingOptions {
+        self.compress = on;
+        self
+    }
+
+    /// Delete rotated files older than this (`None` = no age limit).
+    pub fn max_age(mut self, age: Option<Duration>) -> RotatingOptions {
+        self.max_age = age;
+        self
+    }
+
+    /// The time source (tests pass a [`ManualClock`](super::ManualClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> RotatingOptions {
+        self.clock = clock;
+        self
+    }
+}
+
+impl Default for RotatingOptions {
+    fn default() -> RotatingOptions {
+        RotatingOptions::new()
+    }
+}
+
+impl fmt::Debug for RotatingOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingOptions")
+            .field("backup_count", &self.backup_count)
+            .field("compress", &self.compress)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which backup a file is, independent of compression; orders oldest first within a kind.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    /// `app.log.N` (size rotation). Higher is older.
+    Numbered(u64),
+    /// `app.log.<suffix>[.N]` (time rotation). Later suffix and higher N are newer.
+    Timed(String, u64),
+}
+
+/// One file in the directory that belongs to this sink's backups.
+#[derive(Debug)]
+struct Found {
+    path: PathBuf,
+    key: Key,
+    gz: bool,
+    /// An unfinished compression (`<backup>.gz.tmp`).
+    tmp: bool,
+}
+
+/// A file that rotates by size and/or time. See the [module docs](self) for names and rules.
+pub struct RotatingFileSink {
+    path: PathBuf,
+    dir: PathBuf,
+    base_name: OsString,
+    rotation: Rotation,
+    options: RotatingOptions,
+    out: BufWriter<File>,
+    /// Bytes in the current file (its size at open plus what was written since).
+    size: u64,
+    /// Python's `rolloverAt`, for time rotation.
+    rollover_at: Option<i64>,
+    /// False if the path is not a regular file.
+    rotatable: bool,
+    /// No rotation attempt before this time (after a failed one).
+    retry_after: i64,
+    next_age_check: i64,
+    compressor: Option<Compressor>,
+    errors: Vec<SinkError>,
+}
+
+impl RotatingFileSink {
+    /// Opens (creating if needed) `path` for appending, cleans leftovers of an interrupted
+    /// compression and applies `backup_count`/`max_age` to existing backups. The directory must
+    /// exist.
+    pub fn open(
+        path: impl AsRef<Path>,
+        rotation: Rotation,
+        options: RotatingOptions,
+    ) -> Result<RotatingFileSink, SinkError> {
+        let path = path.as_ref().to_path_buf();
+        rotation
+            .validate()
+            .map_err(|reason| SinkError::InvalidRotation {
+                path: path.clone(),
+                reason,
+            })?;
+        let Some(base_name) = path.file_name().map(|n| n.to_os_string()) else {
+            return Err(SinkError::InvalidRotation {
+                path,
+                reason: "the path has no file name".into(),
+            });
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let now = unix_secs(options.clock.now());
+        let existing = fs::metadata(&path).ok();
+        // As Python: the first period starts at the existing file's last write.
+        let started = existing
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .map_or(now, unix_secs);
+        let rollover_at = rotation
+            .timed_settings()
+            .map(|t| t.compute_rollover(started));
+        let file = open_append(&path).map_err(|e| SinkError::io("open log file", &path, e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| SinkError::io("open log file", &path, e))?;
+        let compressor = if options.compress {
+            Some(Compressor::start(&path)?)
+        } else {
+            None
+        };
+        let mut sink = RotatingFileSink {
+            dir,
+            base_name,
+            rotation,
+            out: BufWriter::with_capacity(BUF_CAPACITY, file),
+            size: meta.len(),
+            rollover_at,
+            rotatable: meta.is_file(),
+            retry_after: i64::MIN,
+            next_age_check: now + AGE_CHECK_SECS,
+            compressor,
+            errors: Vec::new(),
+            options,
+            path,
+        };
+        sink.recover()?;
+        sink.prune(now)
+            .map_err(|e| SinkError::io("prune backups of", &sink.path, e))?;
+        Ok(sink)
+    }
+
+    /// The path given to [`RotatingFileSink::open`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The rotation this sink was opened with.
+    pub fn rotation(&self) -> &Rotation {
+        &self.rotation
+    }
+
+    /// Waits until every rotated file queued for compression is compressed, at most `timeout`
+    /// (for a drain at shutdown, and tests). Returns whether all are done. Without `compress`
+    /// there is nothing to wait for. Files left uncompressed are compressed at the next open.
+    pub fn wait_compressed(&self, timeout: Duration) -> bool {
+        self.compressor
+            .as_ref()
+            .is_none_or(|c| c.wait_idle(timeout))
+    }
+
+    /// Deletes `*.gz.tmp` leftovers and `.gz` duplicates of complete backups; queues
+    /// uncompressed backups when compressing.
+    fn recover(&mut self) -> Result<(), SinkError> {
+        let found = self
+            .list()
+            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
+        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
+        let plain: Vec<&Found> = found.iter().filter(|f| !f.gz && !f.tmp).collect();
+        for f in &found {
+            let duplicate = f.gz && plain.iter().any(|p| p.key == f.key);
+            if f.tmp || duplicate {
+                remove(jobs.as_deref_mut(), &f.path)
+                    .map_err(|e| SinkError::io("delete leftover", &f.path, e))?;
+            }
+        }
+        if let Some(jobs) = jobs.as_deref_mut() {
+            let mut queue = plain;
+            queue.sort_by(|a, b| oldest_first(&a.key, &b.key));
+            for f in queue {
+                jobs.enqueue(f.path.clone());
+            }
+        }
+        drop(jobs);
+        if let Some(c) = &self.compressor {
+            c.notify();
+        }
+        Ok(())
+    }
+
+    /// The backups (and compression leftovers) of this sink, in no particular order.
+    fn list(&self) -> io::Result<Vec<Found>> {
+        let mut prefix = self.base_name.as_bytes().to_vec();
+        prefix.push(b'.');
+        let timed = self.rotation.timed_settings().copied();
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(rest) = name.as_bytes().strip_prefix(prefix.as_slice()) else {
+                continue;
+            };
+            let Ok(rest) = std::str::from_utf8(rest) else {
+                continue;
+            };
+            let (rest, gz, tmp) = if let Some(r) = rest.strip_suffix(".gz.tmp") {
+                (r, true, true)
+            } else if let Some(r) = rest.strip_suffix(".gz") {
+                (r, true, false)
+            } else {
+                (rest, false, false)
+            };
+            let key = match &timed {
+                Some(t) => parse_timed(t, rest),
+                None => parse_number(rest).map(Key::Numbered),
+            };
+            if let Some(key) = key {
+                found.push(Found {
+                    path: self.dir.join(&name),
+                    key,
+                    gz,
+                    tmp,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// `<dir>/<base>.<rest>`.
+    fn backup_path(&self, rest: &str) -> PathBuf {
+        let mut name = self.base_name.clone();
+        name.push(".");
+        name.push(rest);
+        self.dir.join(name)
+    }
+
+    fn record_error(&mut self, err: SinkError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(err);
+        }
+    }
+
+    /// Rotates if due; failures are recorded and retried later, never fail the write.
+    fn rotate_if_due(&mut self, line_len: u64) {
+        let by_size = self
+            .rotation
+            .max_bytes()
+            .is_some_and(|max| self.size > 0 && self.size + line_len > max);
+        if !by_size && self.rollover_at.is_none() {
+            return;
+        }
+        let now = unix_secs(self.options.clock.now());
+        let by_time = self.rollover_at.is_some_and(|at| now >= at);
+        if !(by_size || by_time) || now < self.retry_after {
+            return;
+        }
+        if by_time && self.size == 0 {
+            // Nothing to keep from this period: just start the next one.
+            self.rollover_at = self
+                .rotation
+                .timed_settings()
+                .map(|t| t.compute_rollover(now));
+            return;
+        }
+        match self.rotate(now) {
+            Ok(()) => {
+                if by_time {
+                    self.rollover_at = self
+                        .rotation
+                        .timed_settings()
+                        .map(|t| t.compute_rollover(now));
+                }
+                if let Err(e) = self.prune(now) {
+                    self.record_error(SinkError::io("prune backups of", &self.path, e));
+                }
+            }
+            Err(e) => {
+                self.retry_after = now + ROTATE_RETRY_SECS;
+                self.record_error(e);
+            }
+        }
+    }
+
+    /// Renames the current file to its backup name and opens a new one. On error the sink keeps
+    /// writing to a file at the path (the old one if nothing was renamed).
+    fn rotate(&mut self, now: i64) -> Result<(), SinkError> {
+        self.out
+            .flush()
+            .map_err(|e| SinkError::io("write to", &self.path, e))?;
+        let compressor = self.compressor.as_ref();
+        let mut jobs = compressor.map(|c| c.lock());
+        let target = match self.rotation.timed_settings().copied() {
+            Some(t) => self.timed_target(&t, now)?,
+            None => self.shift(jobs.as_deref_mut())?,
+        };
+        fs::rename(&self.path, &target).map_err(|e| rename_error(&self.path, &target, e))?;
+        let file = match open_append(&self.path) {
+            Ok(f) => f,
+            Err(e) => {
+                // Put the file back so writing goes on at the path; if even that fails the
+                // lines keep going to the renamed file, still nothing is lost.
+                let _ = fs::rename(&target, &self.path);
+                return Err(SinkError::io("create new log file", &self.path, e));
+            }
+        };
+        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
+        self.size = 0;
+        if let Some(jobs) = jobs.as_deref_mut() {
+            jobs.enqueue(target);
+        }
+        drop(jobs);
+        if let Some(c) = compressor {
+            c.notify();
+        }
+        Ok(())
+    }
+
+    /// Size rotation: deletes backups beyond `backup_count - 1`, shifts the others up by one and
+    /// returns the free `.1` name.
+    fn shift(&self, mut jobs: Option<&mut Jobs>) -> Result<PathBuf, SinkError> {
+        let found = self
+            .list()
+            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
+        let keep = self.options.backup_count;
+        let mut numbered: Vec<(u64, &Found)> = found
+            .iter()
+            .filter_map(|f| match f.key {
+                Key::Numbered(n) => Some((n, f)),
+                Key::Timed(..) => None,
+            })
+            .collect();
+        // Highest first, so each destination is already free.
+        numbered.sort_by(|a, b| b.0.cmp(&a.0));
+        for (n, f) in numbered {
+            if f.tmp {
+                // A running compression's output: the worker renames or deletes it.
+                continue;
+            }
+            if keep > 0 && n >= keep as u64 {
+                remove(jobs.as_deref_mut(), &f.path)
+                    .map_err(|e| SinkError::io("delete old backup", &f.path, e))?;
+                continue;
+            }
+            let mut to = self.backup_path(&(n + 1).to_string());
+            if f.gz {
+                to = with_suffix(&to, ".gz");
+            }
+            fs::rename(&f.path, &to).map_err(|e| rename_error(&f.path, &to, e))?;
+            if let Some(jobs) = jobs.as_deref_mut() {
+                jobs.renamed(&f.path, &to);
+            }
+        }
+        Ok(self.backup_path("1"))
+    }
+
+    /// Time rotation: `<base>.<suffix>`, or `<base>.<suffix>.<N>` if that is taken.
+    fn timed_target(&self, t: &Timed, now: i64) -> Result<PathBuf, SinkError> {
+        let rollover_at = self.rollover_at.unwrap_or(now);
+        let suffix = t.suffix(rollover_at, now);
+        let plain = self.backup_path(&suffix);
+        let taken = |p: &Path| p.exists() || with_suffix(p, ".gz").exists();
+        if !taken(&plain) {
+            return Ok(plain);
+        }
+        let found = self
+            .list()
+            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
+        let highest = found
+            .iter()
+            .filter_map(|f| match &f.key {
+                Key::Timed(s, n) if *s == suffix => Some(*n),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(self.backup_path(&format!("{suffix}.{}", highest + 1)))
+    }
+
+    /// Applies `backup_count` (time rotation; size rotation applies it while shifting) and
+    /// `max_age`.
+    fn prune(&mut self, now: i64) -> io::Result<()> {
+        let by_count = self.options.backup_count > 0 && self.rotation.timed_settings().is_some();
+        if !by_count && self.options.max_age.is_none() {
+            return Ok(());
+        }
+        let found = self.list()?;
+        let mut doomed: Vec<&Found> = Vec::new();
+        let mut groups: BTreeMap<&Key, Vec<&Found>> = BTreeMap::new();
+        for f in found.iter().filter(|f| !f.tmp) {
+            groups.entry(&f.key).or_default().push(f);
+        }
+        if by_count && groups.len() > self.options.backup_count {
+            let excess = groups.len() - self.options.backup_count;
+            // Timed keys sort oldest first.
+            let oldest: Vec<&Key> = groups.keys().take(excess).copied().collect();
+            for key in oldest {
+                doomed.extend(groups.remove(key).unwrap_or_default());
+            }
+        }
+        if let Some(max_age) = self.options.max_age {
+            let limit = now.saturating_sub(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
+            for f in groups.values().flatten() {
+                let modified = fs::metadata(&f.path).and_then(|m| m.modified());
+                if modified.is_ok_and(|m| unix_secs(m) < limit) {
+                    doomed.push(f);
+                }
+            }
+        }
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
+        for f in doomed {
+            remove(jobs.as_deref_mut(), &f.path)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for RotatingFileSink {
+    fn write(&mut self, _levelno: i64, line: &str) -> io::Result<()> {
+        let len = line.len() as u64 + 1;
+        if self.rotatable {
+            self.rotate_if_due(len);
+        }
+        write_line(&mut self.out, line).map_err(|e| io_context("write to", &self.path, e))?;
+        self.size += len;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| io_context("write to", &self.path, e))?;
+        if self.options.max_age.is_some() {
+            let now = unix_secs(self.options.clock.now());
+            if now >= self.next_age_check {
+                self.next_age_check = now + AGE_CHECK_SECS;
+                if let Err(e) = self.prune(now) {
+                    self.record_error(SinkError::io("prune backups of", &self.path, e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Lines written before stay in the old file; later lines go to a file at the path. Rotation
+    /// continues from the new file's size.
+    fn reopen(&mut self) -> io::Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| io_context("write to", &self.path, e))?;
+        let file = open_append(&self.path).map_err(|e| io_context("reopen", &self.path, e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| io_context("reopen", &self.path, e))?;
+        self.size = meta.len();
+        self.rotatable = meta.is_file();
+        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| io_context("write to", &self.path, e))?;
+        self.out
+            .get_ref()
+            .sync_data()
+            .map_err(|e| io_context("sync", &self.path, e))
+    }
+
+    fn take_background_errors(&mut self) -> Vec<SinkError> {
+        let mut errors = std::mem::take(&mut self.errors);
+        if let Some(c) = &self.compressor {
+            errors.extend(c.take_errors());
+        }
+        errors
+    }
+}
+
+impl fmt::Debug for RotatingFileSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingFileSink")
+            .field("path", &self.path)
+            .field("rotation", &self.rotation)
+            .field("options", &self.options)
+            .field("size", &self.size)
+            .field("rollover_at", &self.rollover_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Deletes a backup (already gone is fine) and tells the compressor.
+fn remove(jobs: Option<&mut Jobs>, path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    if let Some(jobs) = jobs {
+        jobs.removed(path);
+    }
+    Ok(())
+}
+
+fn rename_error(from: &Path, to: &Path, source: io::Error) -> SinkError {
+    SinkError::Rename {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        source,
+    }
+}
+
+/// Oldest backup first: highest number for size rotation, earliest suffix for time rotation.
+fn oldest_first(a: &Key, b: &Key) -> std::cmp::Ordering {
+    match (a, b) {
+        (Key::Numbered(x), Key::Numbered(y)) => y.cmp(x),
+        _ => a.cmp(b),
+    }
+}
+
+/// A size-rotation index: digits without a leading zero, at least 1.
+fn parse_number(s: &str) -> Option<u64> {
+    if s.is_empty() || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `<suffix>` or `<suffix>.<N>` for this unit.
+fn parse_timed(t: &Timed, s: &str) -> Option<Key> {
+    let len = t.when.suffix_template().len();
+    let suffix = s.get(..len)?;
+    if !t.when.matches_suffix(suffix) {
+        return None;
+    }
+    let n = match &s[len..] {
+        "" => 0,
+        rest => parse_number(rest.strip_prefix('.')?)?,
+    };
+    Some(Key::Timed(suffix.to_string(), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::When;
+
+    #[test]
+    fn parses_backup_names() {
+        assert_eq!(parse_number("12"), Some(12));
+        assert_eq!(parse_number("012"), None);
+        assert_eq!(parse_number("0"), None);
+        let t = Timed {
+            when: When::Hours,
+            interval: 1,
+            utc: true,
+            at_time: None,
+        };
+        assert_eq!(
+            parse_timed(&t, "2024-03-10_12"),
+            Some(Key::Timed("2024-03-10_12".into(), 0))
+        );
+        assert_eq!(
+            parse_timed(&t, "2024-03-10_12.3"),
+            Some(Key::Timed("2024-03-10_12".into(), 3))
+        );
+        assert_eq!(parse_timed(&t, "2024-03-10_12x3"), None);
+        assert_eq!(parse_timed(&t, "2024-03-10"), None);
+    }
+}
