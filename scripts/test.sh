@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test of logfunnel: Rust (format, lints, unit and integration tests, the C programs),
+# the C header drift check, the Python package, the Java binding, and a smoke run of the benchmarks.
+# Installs what it needs (apt packages, a Python venv, Maven dependencies) on a fresh Debian machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==== %s ====\n' "$*"; }
+started=$(date +%s)
+
+step "tools"
+need_apt=()
+for tool in g++ make gzip pkg-config; do
+    command -v "$tool" >/dev/null || need_apt+=("$tool")
+done
+command -v valgrind >/dev/null || need_apt+=(valgrind)
+if ((${#need_apt[@]})); then
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo --version
+python3 --version
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (Rust, and the C programs against the committed header)"
+cargo test --workspace --exclude logfunnel-python 2>&1 | tee target/cargo-test.log | grep -E "^(test result|running|error|failures)|FAILED|panicked" || true
+test "${PIPESTATUS[0]}" -eq 0
+
+step "C header drift"
+bash tools/check-header.sh
+
+step "Python package"
+bash python/run-tests.sh
+
+step "Java binding"
+bash java/run-tests.sh
+
+step "benchmark smoke run"
+bash bench/run.sh --smoke
+
+step "summary"
+grep -E "^test result" target/cargo-test.log | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
+echo "all test suites passed in $(( $(date +%s) - started )) s"
