@@ -1,0 +1,416 @@
+"""Runs every logfunnel benchmark, prints the tables with ratios and writes bench/RESULTS.md.
+
+    bench/run.sh            full run (tens of minutes on 2 cores), writes bench/RESULTS.md
+    bench/run.sh --smoke    tiny N, every item, well under a minute; fails if logfunnel loses a record
+                            or any case errors (no timing is ever asserted)
+
+Item numbers follow issue 7: 1 per-call cost, 2 end to end, 3 collector ingest, 4 growth, 5 C / Java.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import e2e  # noqa: E402
+import ingest  # noqa: E402
+from common import BENCH_DIR, Sample, fmt_rate, machine  # noqa: E402
+
+NOTES_MARK = "<!-- Everything below this line is kept when the benchmark rewrites this file. -->"
+
+LABELS_1 = {
+    "floor": "(a) do-nothing handler (floor)",
+    "logfunnel": "(b) logfunnel.Handler",
+    "cookbook": "(c) cookbook pyzmq QueueHandler (PUB, send_json)",
+    "pushjson": "(d) hand-tuned pyzmq PUSH handler",
+    "mpqueue": "(e) multiprocessing.Queue + QueueHandler",
+}
+
+
+class Report:
+    """Collects the printed lines so the same text goes to the terminal and to RESULTS.md."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        self("| " + " | ".join(header) + " |")
+        self("|" + "|".join("---" for _ in header) + "|")
+        for r in rows:
+            self("| " + " | ".join(r) + " |")
+        self()
+
+
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def med_range(s: Sample, scale: float = 1.0, digits: int = 2) -> str:
+    if not s.values:
+        return "-"
+    if len(s.values) == 1:
+        return f"{s.median * scale:.{digits}f}"
+    return f"{s.median * scale:.{digits}f} ({s.lo * scale:.{digits}f}-{s.hi * scale:.{digits}f})"
+
+
+def paired_ratio(num: list[float], den: list[float]) -> Sample:
+    return Sample([a / b for a, b in zip(num, den) if b > 0])
+
+
+def mark(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+# --- item 1 and 4a ----------------------------------------------------------------------------------
+
+
+def item1(rep: Report, p: dict, failures: list[str]) -> None:
+    pc = p["percall"]
+    rep(f"## 1. Python per-call cost of `logger.info(\"record %d\", i)`")
+    rep()
+    rep(
+        f"{p['calls']:,} timed calls per run, {p['runs']} interleaved runs; median (min-max) over runs. "
+        "Ratio = per-run ratio to the floor measured in the same round, median (min-max)."
+    )
+    rep()
+    floor = pc["floor"]
+    rows = []
+    for name, vals in pc.items():
+        s = Sample(vals)
+        r = paired_ratio(vals, floor)
+        rows.append([LABELS_1[name], med_range(s, 1e6), med_range(r)])
+    rep.table(["handler", "per call (us)", "ratio vs (a)"], rows)
+    r_lf = paired_ratio(pc.get("logfunnel", []), floor)
+    if r_lf.values:
+        rep(f"Target (b)/(a) <= 1.4: {r_lf.median:.2f} -> {mark(r_lf.median <= 1.4)}")
+        rep()
+    stats = p.get("logfunnel_stats") or {}
+    dropped = sum(v for k, v in stats.items() if k.startswith("dropped") and isinstance(v, int))
+    if stats:
+        rep(f"logfunnel.Handler counters after the runs: {json.dumps(stats, sort_keys=True)}")
+        rep()
+    if dropped:
+        failures.append(f"item 1: logfunnel.Handler dropped {dropped} records")
+
+
+def item4_percall(rep: Report, p: dict) -> None:
+    by = p.get("by_size") or {}
+    if not by:
+        return
+    rep("## 4a. Growth: per-call cost vs message size")
+    rep()
+    rep(f"`logger.info(\"record %d %s\", i, pad)`, {p['size_calls']:,} calls per run; us per call, median (min-max); ratio vs floor at the same size.")
+    rep()
+    handlers = list(next(iter(by.values())).keys())
+    header = ["message"] + [LABELS_1[h] for h in handlers]
+    rows = []
+    for size, per in by.items():
+        floor = per["floor"]
+        row = [f"{int(size):,} B"]
+        for h in handlers:
+            cell = med_range(Sample(per[h]), 1e6)
+            if h != "floor":
+                cell += f" x{paired_ratio(per[h], floor).median:.2f}"
+            row.append(cell)
+        rows.append(row)
+    rep.table(header, rows)
+
+
+# --- item 2 -----------------------------------------------------------------------------------------
+
+
+def item2(rep: Report, cases: dict, records: int, failures: list[str]) -> None:
+    rep("## 2. End to end: P processes x N records into one rotating file")
+    rep()
+    rep(
+        f"N = {records:,} records per process. Wall = from the start signal to the last byte in the file(s) "
+        "(polled every 10 ms from outside the application); records/s counts lines found; lost = expected - "
+        "found (for lossy approaches: after nothing arrived for a while). Median (min-max) over runs."
+    )
+    rep()
+    procs_list = sorted({p for (_, p) in cases})
+    for p in procs_list:
+        rows = []
+        here = {a: c for (a, pp), c in cases.items() if pp == p}
+        lf_rate = max(
+            (c.rate.median for a, c in here.items() if a.startswith("logfunnel") and c.rate.values),
+            default=float("nan"),
+        )
+        for a, c in here.items():
+            rate = c.rate.median if c.rate.values else float("nan")
+            vs = f"{lf_rate / rate:.1f}x" if not a.startswith("logfunnel") and rate == rate and rate > 0 else ""
+            lost = ",".join(str(x) for x in c.lost) if c.lost else "-"
+            err = f" ERROR: {c.errors[0][:200]}" if c.errors else ""
+            rss = (
+                f" (collector peak RSS {max(c.collector_hwm_kib) / 1024:.0f} MiB)"
+                if c.collector_hwm_kib
+                else ""
+            )
+            rows.append(
+                [e2e.LABELS[a] + rss + err, med_range(c.wall, 1, 3), fmt_rate(rate), lost, vs]
+            )
+            if a.startswith("logfunnel"):
+                if any(x != 0 for x in c.lost):
+                    failures.append(f"item 2: {a} P={p} lost {c.lost}")
+            if c.errors:
+                failures.append(f"item 2: {a} P={p}: {c.errors[0][:300]}")
+        rep(f"### P = {p}")
+        rep()
+        rep.table(["approach", "wall s", "records/s", "lost (per run)", "logfunnel faster by"], rows)
+    at4 = {a: c for (a, p), c in cases.items() if p == 4 and c.rate.values}
+    if at4:
+        lf = max((c.rate.median for a, c in at4.items() if a.startswith("logfunnel")), default=0)
+        base = {a: c.rate.median for a, c in at4.items() if not a.startswith("logfunnel")}
+        lossless = {a: r for a, r in base.items() if a in e2e.LOSSLESS and max(at4[a].lost, default=0) == 0}
+        lf_lost = max((max(c.lost, default=0) for a, c in at4.items() if a.startswith("logfunnel")), default=0)
+        if base:
+            best_any = max(base, key=base.get)
+            rep(
+                f"Target at P=4: logfunnel loses 0 ({mark(lf_lost == 0)}); "
+                f"faster than the best baseline by >= 3x: best by records/s is {e2e.LABELS[best_any]} "
+                f"({fmt_rate(base[best_any])}/s) -> {lf / base[best_any]:.1f}x {mark(lf >= 3 * base[best_any])}"
+            )
+            if lossless:
+                best_ll = max(lossless, key=lossless.get)
+                rep(
+                    f"Against the best baseline that lost nothing ({e2e.LABELS[best_ll]}, "
+                    f"{fmt_rate(lossless[best_ll])}/s): {lf / lossless[best_ll]:.1f}x"
+                )
+            rep()
+
+
+# --- items 3 and 4b ---------------------------------------------------------------------------------
+
+
+def ingest_rows(cases: list[ingest.IngestCase]) -> list[list[str]]:
+    rows = []
+    for c in cases:
+        err = f" ERROR: {c.errors[0][:200]}" if c.errors else ""
+        rows.append(
+            [
+                c.label + err,
+                f"{c.records:,}",
+                f"{fmt_rate(c.rate.median)} ({fmt_rate(c.rate.lo)}-{fmt_rate(c.rate.hi)})" if c.rate.values else "-",
+                med_range(c.hwm_mib, 1, 1),
+                med_range(c.cpu_us_per_record, 1, 2),
+                ",".join(str(x) for x in c.lost) or "-",
+            ]
+        )
+    return rows
+
+
+INGEST_HEADER = ["senders", "records", "records/s", "peak RSS MiB", "CPU us/record", "lost"]
+
+
+def item3(rep: Report, c: ingest.IngestCase, failures: list[str]) -> None:
+    rep("## 3. Collector ingest alone (Rust blasters, pre-encoded v1 frames -> formatted rotating file)")
+    rep()
+    rep(
+        "Fresh collector process per run; records/s from the start signal to the last byte in the files; peak "
+        "RSS = VmHWM; CPU = collector utime+stime / records. Median (min-max)."
+    )
+    rep()
+    rep.table(INGEST_HEADER, ingest_rows([c]))
+    if c.rate.values:
+        rep(
+            f"Targets: >= 1,000,000 records/s: {fmt_rate(c.rate.median)} -> {mark(c.rate.median >= 1e6)}; "
+            f"peak RSS <= 64 MiB: {c.hwm_mib.hi:.1f} MiB -> {mark(c.hwm_mib.hi <= 64)}"
+        )
+        rep()
+    check_ingest([c], failures)
+
+
+def check_ingest(cases: list[ingest.IngestCase], failures: list[str]) -> None:
+    for c in cases:
+        if c.errors:
+            failures.append(f"ingest {c.label}: {c.errors[0][:300]}")
+        if any(x != 0 for x in c.lost):
+            failures.append(f"ingest {c.label}: lost {c.lost}")
+
+
+def item4_ingest(rep: Report, sizes: list[ingest.IngestCase], socks: list[ingest.IngestCase], failures) -> None:
+    rep("## 4b. Growth: collector rate vs message size and vs number of sender sockets")
+    rep()
+    rep.table(["message size"] + INGEST_HEADER[1:], [[f"{c.msg_bytes:,} B"] + r[1:] for c, r in zip(sizes, ingest_rows(sizes))])
+    rep.table(INGEST_HEADER, ingest_rows(socks))
+    check_ingest(sizes + socks, failures)
+
+
+# --- item 5 -----------------------------------------------------------------------------------------
+
+
+def item5(rep: Report, smoke: bool, failures: list[str]) -> None:
+    rep("## 5. C and Java")
+    rep()
+    found = False
+    for lang in ("c", "java"):
+        runner = BENCH_DIR / lang / "run.sh"
+        if not runner.exists():
+            rep(f"- {lang}: bench/{lang}/run.sh not present yet.")
+            continue
+        found = True
+        cmd = ["bash", str(runner)] + (["--smoke"] if smoke else [])
+        progress(f"  running {' '.join(cmd)}")
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=BENCH_DIR.parent)
+            out = res.stdout.strip()
+            if res.returncode != 0:
+                failures.append(f"item 5 {lang}: exit {res.returncode}: {res.stderr[-500:]}")
+                out += f"\n(exit code {res.returncode})\n{res.stderr[-1500:]}"
+        except subprocess.TimeoutExpired:
+            out = "(timed out)"
+            failures.append(f"item 5 {lang}: timed out")
+        rep(f"### {lang} (`bench/{lang}/run.sh`)")
+        rep()
+        rep("```")
+        for line in out.splitlines():
+            rep(line)
+        rep("```")
+        rep()
+    if not found:
+        rep()
+
+
+# --- driver -----------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="tiny N, every item, < 60 s; writes no RESULTS.md")
+    ap.add_argument("--runs", type=int, help="runs per figure (default 5 for item 1, 3 otherwise; smoke 1)")
+    ap.add_argument("--items", default="1,2,3,4,5", help="comma-separated item numbers to run")
+    ap.add_argument("--records", type=int, help="item 2: records per process (default 100000)")
+    ap.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"), help="where to write the results")
+    ap.add_argument("--command", default="bench/run.sh", help="the command line recorded in RESULTS.md")
+    args = ap.parse_args()
+    items = {int(x) for x in args.items.split(",") if x}
+    smoke = args.smoke
+
+    if smoke:
+        runs1 = runs = args.runs or 1
+        calls, size_calls, sizes = 2_000, 500, "100,1024,16384"
+        e2e_records, e2e_quiet, e2e_max_bytes = args.records or 1_000, 1.0, 64 << 10
+        ingest_records, ingest_quiet = 20_000, 1.0
+    else:
+        runs1 = args.runs or 5
+        runs = args.runs or 3
+        calls, size_calls, sizes = 200_000, 50_000, "100,1024,16384"
+        e2e_records, e2e_quiet, e2e_max_bytes = args.records or 100_000, 3.0, 16 << 20
+        ingest_records, ingest_quiet = 2_000_000, 3.0
+
+    rep = Report()
+    m = machine()
+    started = dt.datetime.now().astimezone()
+    rep(f"# logfunnel benchmarks{' (smoke run: tiny N, not for quoting)' if smoke else ''}")
+    rep()
+    rep(f"- command: `{args.command}`")
+    rep(f"- date: {started.strftime('%Y-%m-%d %H:%M %Z')}")
+    rep(f"- machine: {m['nproc']} CPUs, {m['cpu']}, {m['mem_gib']} GiB RAM, Linux {m['kernel']}, Python {m['python']}")
+    rep(f"- load average at start: {' '.join(f'{x:.2f}' for x in m['load'])}")
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH_DIR).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=BENCH_DIR.parent).stdout.strip()
+        rep(f"- commit: {rev}{' (with uncommitted changes)' if dirty else ''}")
+    except OSError:
+        pass
+    rep()
+    failures: list[str] = []
+    t_start = time.monotonic()
+
+    if 1 in items or 4 in items:
+        progress("item 1/4a: per-call cost ...")
+        cmd = [sys.executable, str(Path(__file__).with_name("percall.py")),
+               "--calls", str(calls), "--runs", str(runs1), "--size-calls", str(size_calls),
+               "--sizes", sizes if 4 in items else ""]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        if res.returncode != 0:
+            failures.append(f"item 1: percall.py exit {res.returncode}: {res.stderr[-1500:]}")
+            rep(f"## 1. Python per-call cost: FAILED\n\n```\n{res.stderr[-3000:]}\n```\n")
+        else:
+            pc = json.loads(res.stdout.strip().splitlines()[-1])
+            if 1 in items:
+                item1(rep, pc, failures)
+            if 4 in items:
+                item4_percall(rep, pc)
+
+    if 2 in items:
+        progress("item 2: end to end ...")
+        cases = e2e.run(
+            list(e2e.LABELS),
+            [1, 4, 8],
+            e2e_records,
+            runs,
+            quiet=e2e_quiet,
+            max_bytes=e2e_max_bytes,
+            backup_count=1000,
+            progress=progress,
+        )
+        item2(rep, cases, e2e_records, failures)
+
+    if 3 in items:
+        progress("item 3: collector ingest ...")
+        main_case = ingest.IngestCase("4 processes x 1 socket, 100 B messages", 4, 1, 100, ingest_records)
+        ingest.run([main_case], runs, quiet=ingest_quiet, progress=progress)
+        item3(rep, main_case, failures)
+
+    if 4 in items:
+        progress("item 4b: collector growth ...")
+        budget = 256 << 20  # bytes of messages per run, so a 16 KiB run stays a sensible size
+        sizes_cases = [
+            ingest.IngestCase(f"4 x 1, {s:,} B", 4, 1, s, max(4, min(ingest_records, budget // s) // 4 * 4))
+            for s in (100, 1024, 16384)
+        ]
+        sock_records = ingest_records // 2
+        sock_cases = [
+            ingest.IngestCase("1 socket (1 process)", 1, 1, 100, sock_records),
+            ingest.IngestCase("16 sockets (4 processes x 4)", 4, 4, 100, sock_records),
+            ingest.IngestCase("64 sockets (4 processes x 16)", 4, 16, 100, sock_records),
+        ]
+        if smoke:
+            for c in sizes_cases:
+                c.records = min(c.records, 5_000)
+        ingest.run(sizes_cases + sock_cases, runs, quiet=ingest_quiet, progress=progress)
+        item4_ingest(rep, sizes_cases, sock_cases, failures)
+
+    if 5 in items:
+        item5(rep, smoke, failures)
+
+    rep(f"Total benchmark time: {time.monotonic() - t_start:.0f} s.")
+    rep()
+    if failures:
+        rep("## Failures")
+        rep()
+        for f in failures:
+            rep(f"- {f}")
+        rep()
+
+    if not smoke:
+        path = Path(args.results)
+        kept = ""
+        if path.exists():
+            old = path.read_text()
+            if NOTES_MARK in old:
+                kept = old.split(NOTES_MARK, 1)[1]
+        path.write_text("\n".join(rep.lines) + "\n" + NOTES_MARK + (kept or "\n"))
+        progress(f"wrote {path}")
+    if failures:
+        progress(f"{len(failures)} failure(s)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
