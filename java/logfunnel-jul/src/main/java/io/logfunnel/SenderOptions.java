@@ -1,0 +1,226 @@
+package io.logfunnel;
+
+import java.util.Objects;
+
+/**
+ * Settings for {@link LogfunnelSender#open(SenderOptions)}. Unset values keep the native library's
+ * defaults; {@link LogfunnelSender#open} takes a copy, so one instance can be reused.
+ *
+ * <table>
+ *   <caption>Options and defaults</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>endpoint</td><td>none (required)</td><td>{@code tcp://host:port} or {@code ipc://path} of the
+ *       collector</td></tr>
+ *   <tr><td>mode</td><td>{@link SocketMode#XPUB}</td><td>socket type; the collector's {@code bind}
+ *       (XPUB) or {@code pull} (PUSH) list must hold the endpoint</td></tr>
+ *   <tr><td>queueCapacity</td><td>65536 records</td><td>records waiting in memory at most</td></tr>
+ *   <tr><td>queueMaxBytes</td><td>64 MiB</td><td>bytes waiting in memory at most (approximate)</td></tr>
+ *   <tr><td>overflow</td><td>{@link OverflowPolicy#BLOCK}</td><td>what a log call does when the queue is
+ *       full</td></tr>
+ *   <tr><td>blockTimeoutMillis</td><td>500</td><td>longest wait for room with BLOCK</td></tr>
+ *   <tr><td>maxFrameBytes</td><td>1 MiB</td><td>larger records are truncated</td></tr>
+ *   <tr><td>minLevel</td><td>0</td><td>records below it are counted as filtered, not sent</td></tr>
+ *   <tr><td>sndhwm</td><td>10000</td><td>ZeroMQ's send high-water mark, frames</td></tr>
+ *   <tr><td>closeTimeoutMillis</td><td>5000</td><td>longest wait of {@link LogfunnelSender#close()},
+ *       of the shutdown hook, and of appender/handler close</td></tr>
+ *   <tr><td>host</td><td>the machine's host name</td><td>{@code host} field of every record</td></tr>
+ *   <tr><td>defaultLogger</td><td>"root"</td><td>logger name for records that have none</td></tr>
+ *   <tr><td>shutdownHook</td><td>true</td><td>close (flush) the sender when the JVM exits</td></tr>
+ * </table>
+ * Every record carries {@code lang = "java"}.
+ */
+public final class SenderOptions {
+    /** Default of {@link #closeTimeoutMillis(long)}. */
+    public static final long DEFAULT_CLOSE_TIMEOUT_MILLIS = 5000;
+
+    private String endpoint;
+    private SocketMode mode;
+    private Long queueCapacity;
+    private Long queueMaxBytes;
+    private OverflowPolicy overflow;
+    private Long blockTimeoutMillis;
+    private Long maxFrameBytes;
+    private Integer minLevel;
+    private Integer sndhwm;
+    private long closeTimeoutMillis = DEFAULT_CLOSE_TIMEOUT_MILLIS;
+    private String host;
+    private String defaultLogger;
+    private boolean shutdownHook = true;
+
+    /** Options with every default; {@link #endpoint(String)} must still be set. */
+    public SenderOptions() {}
+
+    /** A copy of {@code other}. */
+    public SenderOptions(SenderOptions other) {
+        endpoint = other.endpoint;
+        mode = other.mode;
+        queueCapacity = other.queueCapacity;
+        queueMaxBytes = other.queueMaxBytes;
+        overflow = other.overflow;
+        blockTimeoutMillis = other.blockTimeoutMillis;
+        maxFrameBytes = other.maxFrameBytes;
+        minLevel = other.minLevel;
+        sndhwm = other.sndhwm;
+        closeTimeoutMillis = other.closeTimeoutMillis;
+        host = other.host;
+        defaultLogger = other.defaultLogger;
+        shutdownHook = other.shutdownHook;
+    }
+
+    /** Where the collector listens: {@code tcp://127.0.0.1:5555} or {@code ipc:///run/app/log.sock}. */
+    public SenderOptions endpoint(String endpoint) {
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        return this;
+    }
+
+    /** The socket type (default XPUB). */
+    public SenderOptions mode(SocketMode mode) {
+        this.mode = Objects.requireNonNull(mode, "mode");
+        return this;
+    }
+
+    /** Most records queued (at least 1). */
+    public SenderOptions queueCapacity(long records) {
+        this.queueCapacity = positive(records, "queueCapacity");
+        return this;
+    }
+
+    /** Most bytes queued (at least 1). */
+    public SenderOptions queueMaxBytes(long bytes) {
+        this.queueMaxBytes = positive(bytes, "queueMaxBytes");
+        return this;
+    }
+
+    /** What a log call does when the queue is full (default BLOCK). */
+    public SenderOptions overflow(OverflowPolicy overflow) {
+        this.overflow = Objects.requireNonNull(overflow, "overflow");
+        return this;
+    }
+
+    /** Longest wait for room with {@link OverflowPolicy#BLOCK}, in milliseconds. */
+    public SenderOptions blockTimeoutMillis(long millis) {
+        this.blockTimeoutMillis = millis(millis, "blockTimeoutMillis");
+        return this;
+    }
+
+    /** Largest frame sent, in bytes (at least 1024); larger records are truncated. */
+    public SenderOptions maxFrameBytes(long bytes) {
+        this.maxFrameBytes = positive(bytes, "maxFrameBytes");
+        return this;
+    }
+
+    /** Lowest level sent (Python's numbers, see {@link Levels}). */
+    public SenderOptions minLevel(int level) {
+        this.minLevel = level;
+        return this;
+    }
+
+    /** ZeroMQ's send high-water mark, in frames. */
+    public SenderOptions sndhwm(int frames) {
+        if (frames < 0) {
+            throw new IllegalArgumentException("sndhwm must not be negative: " + frames);
+        }
+        this.sndhwm = frames;
+        return this;
+    }
+
+    /** Longest wait when closing (appender stop, handler close, JVM exit), in milliseconds. */
+    public SenderOptions closeTimeoutMillis(long millis) {
+        this.closeTimeoutMillis = millis(millis, "closeTimeoutMillis");
+        return this;
+    }
+
+    /** The {@code host} field of every record (default: the machine's host name). */
+    public SenderOptions host(String host) {
+        this.host = Objects.requireNonNull(host, "host");
+        return this;
+    }
+
+    /** Logger name used for records without one (default "root"). */
+    public SenderOptions defaultLogger(String name) {
+        this.defaultLogger = Objects.requireNonNull(name, "defaultLogger");
+        return this;
+    }
+
+    /** Whether a JVM shutdown hook closes (flushes) the sender (default true). */
+    public SenderOptions shutdownHook(boolean enabled) {
+        this.shutdownHook = enabled;
+        return this;
+    }
+
+    /** The endpoint, or null if not set. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** The close timeout in milliseconds. */
+    public long closeTimeoutMillis() {
+        return closeTimeoutMillis;
+    }
+
+    /** Whether the shutdown hook closes this sender. */
+    public boolean shutdownHook() {
+        return shutdownHook;
+    }
+
+    SocketMode modeOrNull() {
+        return mode;
+    }
+
+    Long queueCapacityOrNull() {
+        return queueCapacity;
+    }
+
+    Long queueMaxBytesOrNull() {
+        return queueMaxBytes;
+    }
+
+    OverflowPolicy overflowOrNull() {
+        return overflow;
+    }
+
+    Long blockTimeoutMillisOrNull() {
+        return blockTimeoutMillis;
+    }
+
+    Long maxFrameBytesOrNull() {
+        return maxFrameBytes;
+    }
+
+    Integer minLevelOrNull() {
+        return minLevel;
+    }
+
+    Integer sndhwmOrNull() {
+        return sndhwm;
+    }
+
+    String hostOrNull() {
+        return host;
+    }
+
+    String defaultLoggerOrNull() {
+        return defaultLogger;
+    }
+
+    private static long positive(long v, String name) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1: " + v);
+        }
+        return v;
+    }
+
+    private static long millis(long v, String name) {
+        if (v < 0 || v > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(name + " must be between 0 and 4294967295 ms: " + v);
+        }
+        return v;
+    }
+
+    @Override
+    public String toString() {
+        return "SenderOptions[endpoint=" + endpoint + ", mode=" + mode + ", queueCapacity=" + queueCapacity
+                + ", overflow=" + overflow + ", blockTimeoutMillis=" + blockTimeoutMillis
+                + ", closeTimeoutMillis=" + closeTimeoutMillis + "]";
+    }
+}

@@ -1,0 +1,166 @@
+package io.logfunnel.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real logfunnel collector process (target/debug/logfunnel-collector, built by java/run-tests.sh) on a
+ * free loopback port, writing every record to a JSON-lines file that the tests read record by record.
+ */
+public final class Collector implements AutoCloseable {
+    private final Process process;
+    private final Path jsonl;
+    private final Path log;
+    private final int port;
+
+    private Collector(Process process, Path jsonl, Path log, int port) {
+        this.process = process;
+        this.jsonl = jsonl;
+        this.log = log;
+        this.port = port;
+    }
+
+    /** The collector binary: system property {@code logfunnel.test.collector} (set by the pom). */
+    public static Path binary() {
+        String p = System.getProperty("logfunnel.test.collector");
+        if (p == null) {
+            throw new IllegalStateException("system property logfunnel.test.collector is not set (run through Maven)");
+        }
+        Path path = Path.of(p).toAbsolutePath().normalize();
+        if (!Files.isExecutable(path)) {
+            throw new IllegalStateException("collector binary not found at " + path
+                    + ": build it with `cargo build -p logfunnel-collector` (java/run-tests.sh does)");
+        }
+        return path;
+    }
+
+    /** The repository root (system property {@code logfunnel.test.repo}). */
+    public static Path repo() {
+        return Path.of(System.getProperty("logfunnel.test.repo", "../..")).toAbsolutePath().normalize();
+    }
+
+    /** Starts a collector in {@code dir} and waits until it accepts connections. */
+    public static Collector start(Path dir) throws IOException, InterruptedException {
+        int port = freePort();
+        Path jsonl = dir.resolve("records.jsonl");
+        Path config = dir.resolve("collector.toml");
+        Path log = dir.resolve("collector.log");
+        Files.writeString(config, """
+                bind = ["tcp://127.0.0.1:%d"]
+                flush_interval_ms = 50
+
+                [[sink]]
+                kind = "jsonl"
+                path = "%s"
+                """.formatted(port, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")));
+        Process p = new ProcessBuilder(binary().toString(), "--config", config.toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        Collector c = new Collector(p, jsonl, log, port);
+        c.awaitListening(Duration.ofSeconds(20));
+        return c;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private void awaitListening(Duration timeout) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("collector exited with " + process.exitValue() + ": " + output());
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(20);
+            }
+        }
+        throw new IllegalStateException("collector did not listen on port " + port + " within " + timeout + ": "
+                + output());
+    }
+
+    /** {@code tcp://127.0.0.1:<port>}. */
+    public String endpoint() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    /** What the collector printed so far. */
+    public String output() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** Every complete line of the JSON-lines file, parsed. */
+    public List<Map<String, Object>> records() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (!Files.exists(jsonl)) {
+            return out;
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(jsonl);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int end = text.lastIndexOf('\n');
+        if (end < 0) {
+            return out;
+        }
+        for (String line : text.substring(0, end).split("\n")) {
+            if (!line.isBlank()) {
+                out.add(Json.object(line));
+            }
+        }
+        return out;
+    }
+
+    /** The records for which {@code filter} holds, once there are at least {@code count} (fails after 30 s). */
+    public List<Map<String, Object>> await(Predicate<Map<String, Object>> filter, int count)
+            throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Map<String, Object>> got = List.of();
+        while (System.nanoTime() < deadline) {
+            got = records().stream().filter(filter).toList();
+            if (got.size() >= count) {
+                return got;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("expected " + count + " records, got " + got.size() + " after 30 s; collector said: "
+                + output());
+    }
+
+    /** The records of one logger, once there are at least {@code count}. */
+    public List<Map<String, Object>> awaitLogger(String logger, int count) throws InterruptedException, IOException {
+        return await(r -> logger.equals(r.get("name")), count);
+    }
+
+    /** Stops the collector (SIGTERM: it drains and writes out what it has) and waits for it. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}
