@@ -35,7 +35,11 @@ fn build_frame(spec: &Value) -> Vec<u8> {
     }
     if let Some(r) = spec.get("repeat") {
         let count = spec["count"].as_u64().expect("count") as usize;
-        return r.as_str().expect("repeat is a string").repeat(count).into_bytes();
+        return r
+            .as_str()
+            .expect("repeat is a string")
+            .repeat(count)
+            .into_bytes();
     }
     panic!("unknown frame piece: {spec}");
 }
@@ -43,12 +47,16 @@ fn build_frame(spec: &Value) -> Vec<u8> {
 /// JSON equality where numbers compare by value (`1` equals `1.0`).
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-            (Some(p), Some(q), _, _) => p == q,
-            (_, _, Some(p), Some(q)) => p == q,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Value::Number(x), Value::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(p), Some(q), _, _) => p == q,
+                (_, _, Some(p), Some(q)) => p == q,
+                _ => x.as_f64() == y.as_f64(),
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -80,20 +88,33 @@ fn check_case(case: &Value, limits: &DecodeLimits) -> Result<(), String> {
     let json = record.to_json();
     let got: Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
     let got = got.as_object().ok_or("to_json is not an object")?;
-    for (key, want) in expect["record"].as_object().ok_or("record is not an object")? {
+    for (key, want) in expect["record"]
+        .as_object()
+        .ok_or("record is not an object")?
+    {
         match got.get(key) {
             Some(v) if same(v, want) => {}
             Some(v) => return Err(format!("{key}: expected {want}, got {v} in {json}")),
             None => return Err(format!("{key}: missing in {json}")),
         }
     }
-    for key in expect.get("absent").and_then(Value::as_array).into_iter().flatten() {
+    for key in expect
+        .get("absent")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let key = key.as_str().ok_or("absent holds strings")?;
         if got.contains_key(key) {
             return Err(format!("{key} should be absent in {json}"));
         }
     }
-    for key in expect.get("present").and_then(Value::as_array).into_iter().flatten() {
+    for key in expect
+        .get("present")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let key = key.as_str().ok_or("present holds strings")?;
         if !got.contains_key(key) {
             return Err(format!("{key} should be present in {json}"));
@@ -111,10 +132,14 @@ fn check_case(case: &Value, limits: &DecodeLimits) -> Result<(), String> {
 
 #[test]
 fn every_decode_vector_gives_its_expected_result() {
-    let text = std::fs::read_to_string(vectors_dir().join("decode.json")).expect("read decode.json");
+    let text =
+        std::fs::read_to_string(vectors_dir().join("decode.json")).expect("read decode.json");
     let doc: Value = serde_json::from_str(&text).expect("decode.json is JSON");
     let limits = DecodeLimits::default();
-    assert_eq!(doc["limits"]["max_frame_bytes"], limits.max_frame_bytes as u64);
+    assert_eq!(
+        doc["limits"]["max_frame_bytes"],
+        limits.max_frame_bytes as u64
+    );
     assert_eq!(doc["limits"]["max_depth"], limits.max_depth as u64);
     let cases = doc["cases"].as_array().expect("cases");
     assert!(cases.len() >= 40, "only {} cases", cases.len());
@@ -125,12 +150,19 @@ fn every_decode_vector_gives_its_expected_result() {
             failures.push(format!("{name}: {why}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_reason_code_has_a_vector() {
-    let text = std::fs::read_to_string(vectors_dir().join("decode.json")).expect("read decode.json");
+    let text =
+        std::fs::read_to_string(vectors_dir().join("decode.json")).expect("read decode.json");
     let doc: Value = serde_json::from_str(&text).expect("decode.json is JSON");
     let used: Vec<&str> = doc["cases"]
         .as_array()
@@ -142,6 +174,9 @@ fn every_reason_code_has_a_vector() {
         assert!(used.contains(reason), "no vector for reason {reason}");
     }
     for reason in &used {
-        assert!(logfunnel_core::DecodeError::REASONS.contains(reason), "unknown reason {reason}");
+        assert!(
+            logfunnel_core::DecodeError::REASONS.contains(reason),
+            "unknown reason {reason}"
+        );
     }
 }
