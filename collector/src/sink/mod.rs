@@ -7,7 +7,7 @@
 //!   `logrotate` renamed the file (SIGHUP).
 //! - [`RotatingFileSink`]: rotation by size, by time (Python's `TimedRotatingFileHandler` rules and
 //!   file names), or both; `backup_count` pruning, retention by age and gzip of rotated files on a
-//!   background worker. See [`rotating`](self::rotating) for the naming rules.
+//!   background worker. See [`rotating`] for the naming rules.
 //! - [`ConsoleSink`]: stderr or stdout, optional colour by level; control characters are made
 //!   visible ([`neutralise_controls`]) so a record cannot rewrite the terminal.
 //!

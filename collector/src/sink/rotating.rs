@@ -12,9 +12,9 @@
 //! | time and size | `app.log.<suffix>`, then `app.log.<suffix>.1`, `.2`, ... within one period | highest number of the latest suffix | (extension) |
 //!
 //! The date/time suffix is the start of the period that ended, computed exactly as Python's
-//! `doRollover` does (`rolloverAt - interval`). When a name for the period is already taken (a
-//! size rotation within the period, or a restart within the same period), the next free number
-//! is appended: `.1`, `.2`, ... (one more than the highest already present). Python would instead
+//! `doRollover` does (`rolloverAt - interval`). When the period already has a backup (a size
+//! rotation within the period, or a restart within the same period), a number is appended: `.1`,
+//! `.2`, ... (one more than the highest of that period present, so names sort oldest first). Python would instead
 //! skip the rotation (3.13) or overwrite the old backup (older versions); numbering loses nothing.
 //! With `compress`, `.gz` is appended to any of these names once the compressed file is complete.
 //!
@@ -437,7 +437,7 @@ impl RotatingFileSink {
             })
             .collect();
         // Highest first, so each destination is already free.
-        numbered.sort_by(|a, b| b.0.cmp(&a.0));
+        numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
         for (n, f) in numbered {
             if f.tmp {
                 // A running compression's output: the worker renames or deletes it.
@@ -460,15 +460,12 @@ impl RotatingFileSink {
         Ok(self.backup_path("1"))
     }
 
-    /// Time rotation: `<base>.<suffix>`, or `<base>.<suffix>.<N>` if that is taken.
+    /// Time rotation: `<base>.<suffix>` for the first file of a period, then `<base>.<suffix>.<N>`
+    /// with N one more than the highest of the period present (even if pruning removed the
+    /// lower ones, so names keep sorting oldest first).
     fn timed_target(&self, t: &Timed, now: i64) -> Result<PathBuf, SinkError> {
         let rollover_at = self.rollover_at.unwrap_or(now);
         let suffix = t.suffix(rollover_at, now);
-        let plain = self.backup_path(&suffix);
-        let taken = |p: &Path| p.exists() || with_suffix(p, ".gz").exists();
-        if !taken(&plain) {
-            return Ok(plain);
-        }
         let found = self
             .list()
             .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
@@ -478,9 +475,11 @@ impl RotatingFileSink {
                 Key::Timed(s, n) if *s == suffix => Some(*n),
                 _ => None,
             })
-            .max()
-            .unwrap_or(0);
-        Ok(self.backup_path(&format!("{suffix}.{}", highest + 1)))
+            .max();
+        Ok(match highest {
+            None => self.backup_path(&suffix),
+            Some(n) => self.backup_path(&format!("{suffix}.{}", n + 1)),
+        })
     }
 
     /// Applies `backup_count` (time rotation; size rotation applies it while shifting) and
