@@ -903,7 +903,8 @@ impl IoThread {
                 _ => Some(&mut record.msg),
             };
             if let Some(s) = field {
-                let mut cut = s.len().saturating_sub(excess * 2);
+                // Cutting n raw bytes shortens the JSON by at least n (escaping only lengthens).
+                let mut cut = s.len().saturating_sub(excess);
                 while cut > 0 && !s.is_char_boundary(cut) {
                     cut -= 1;
                 }
