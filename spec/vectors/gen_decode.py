@@ -319,6 +319,24 @@ CASES = [
 ]
 
 
+def write_fuzz_seeds(directory):
+    """Single-frame cases as fuzz inputs (first byte 0: one frame), so the fuzzer starts from them."""
+    import hashlib
+    os.makedirs(directory, exist_ok=True)
+    for case in CASES:
+        frames = case["frames"]
+        if len(frames) != 1 or not ({"text", "hex"} & frames[0].keys()):
+            continue
+        f = frames[0]
+        data = f["text"].encode() if "text" in f else bytes.fromhex(f["hex"])
+        if len(data) > 4096:
+            continue
+        blob = b"\x00" + data
+        name = "seed-" + hashlib.sha1(blob).hexdigest()[:16]
+        with open(os.path.join(directory, name), "wb") as fh:
+            fh.write(blob)
+
+
 def main():
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"
@@ -332,6 +350,7 @@ def main():
         json.dump(doc, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"wrote {len(CASES)} cases to {path}")
+    write_fuzz_seeds(os.path.join(os.path.dirname(path), "fuzz-corpus"))
 
 
 if __name__ == "__main__":
