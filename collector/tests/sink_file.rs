@@ -110,3 +110,18 @@ fn invalid_rotation_is_refused_with_the_path() {
         Rotation::timed(logfunnel_collector::sink::When::Midnight, 1, true).at_time(24, 0, 0);
     assert!(rotation.validate().is_err());
 }
+
+#[test]
+fn a_non_regular_path_is_written_but_never_rotated() {
+    let mut sink = RotatingFileSink::open(
+        "/dev/null",
+        Rotation::size(1),
+        RotatingOptions::new().max_age(Some(std::time::Duration::from_secs(1))),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        sink.write(20, "discarded").unwrap();
+    }
+    sink.flush().unwrap();
+    assert!(sink.take_background_errors().is_empty());
+}

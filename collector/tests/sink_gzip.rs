@@ -167,3 +167,22 @@ fn dropping_the_sink_mid_compression_loses_nothing() {
         .iter()
         .all(|n| n == "app.log" || n.ends_with(".gz")));
 }
+
+#[test]
+fn without_compress_leftovers_are_still_cleaned() {
+    // compress was on in an earlier run that crashed; this run has it off.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("app.log.1"), "one\n").unwrap();
+    fs::write(d.join("app.log.1.gz.tmp"), b"partial").unwrap();
+    fs::write(d.join("app.log.2"), "two\n").unwrap();
+    fs::write(d.join("app.log.2.gz"), b"maybe incomplete").unwrap();
+    let sink = RotatingFileSink::open(
+        d.join("app.log"),
+        Rotation::size(1000),
+        RotatingOptions::new(),
+    )
+    .unwrap();
+    assert!(sink.wait_compressed(WAIT));
+    assert_eq!(names(d), ["app.log", "app.log.1", "app.log.2"]);
+}

@@ -241,9 +241,12 @@ impl RotatingFileSink {
             options,
             path,
         };
-        sink.recover()?;
-        sink.prune(now)
-            .map_err(|e| SinkError::io("prune backups of", &sink.path, e))?;
+        if sink.rotatable {
+            // Not for `/dev/null` and the like: nothing of ours lives next to them.
+            sink.recover()?;
+            sink.prune(now)
+                .map_err(|e| SinkError::io("prune backups of", &sink.path, e))?;
+        }
         Ok(sink)
     }
 
@@ -538,7 +541,7 @@ impl Sink for RotatingFileSink {
         self.out
             .flush()
             .map_err(|e| io_context("write to", &self.path, e))?;
-        if self.options.max_age.is_some() {
+        if self.options.max_age.is_some() && self.rotatable {
             let now = unix_secs(self.options.clock.now());
             if now >= self.next_age_check {
                 self.next_age_check = now + AGE_CHECK_SECS;
