@@ -1,0 +1,156 @@
+//! Checks on the committed header itself: its version agrees with Cargo.toml and the library, it
+//! compiles cleanly as C and C++, and it declares exactly the functions the library exports.
+
+mod common;
+
+use common::{build, run_ok, values, workspace_root, Link};
+use std::collections::BTreeSet;
+use std::ffi::CStr;
+use std::process::Command;
+
+fn header() -> String {
+    std::fs::read_to_string(workspace_root().join("include/logfunnel.h"))
+        .expect("include/logfunnel.h")
+}
+
+/// The value of `#define NAME value` in the header.
+fn define(header: &str, name: &str) -> String {
+    header
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("#define ")?;
+            let (n, v) = rest.split_once(' ')?;
+            (n == name).then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("#define {name} not in the header"))
+}
+
+#[test]
+fn header_version_macros_lf_version_and_cargo_toml_agree() {
+    let h = header();
+    let cargo = env!("CARGO_PKG_VERSION");
+    let from_header = format!(
+        "{}.{}.{}",
+        define(&h, "LF_VERSION_MAJOR"),
+        define(&h, "LF_VERSION_MINOR"),
+        define(&h, "LF_VERSION_PATCH")
+    );
+    assert_eq!(from_header, cargo, "header macros vs Cargo.toml");
+    // SAFETY: lf_version returns a static NUL-terminated string.
+    let lib = unsafe { CStr::from_ptr(logfunnel::lf_version()) }
+        .to_str()
+        .unwrap();
+    assert_eq!(lib, cargo, "lf_version() vs Cargo.toml");
+    // And as a C program sees them: LF_VERSION (built from the macros) and lf_version() from the
+    // shared library it loaded.
+    let out = run_ok(&build("version", Link::Shared), &[], None);
+    assert_eq!(
+        out.trim_start().split_whitespace().next(),
+        Some(&*format!("header={cargo}"))
+    );
+    assert!(out.contains(&format!("library={cargo}")), "{out}");
+    let (major, minor, patch) = (
+        env!("CARGO_PKG_VERSION_MAJOR").parse::<i64>().unwrap(),
+        env!("CARGO_PKG_VERSION_MINOR").parse::<i64>().unwrap(),
+        env!("CARGO_PKG_VERSION_PATCH").parse::<i64>().unwrap(),
+    );
+    assert_eq!(
+        values(&out, "")["number"],
+        major * 10000 + minor * 100 + patch
+    );
+}
+
+/// Compiles a file that includes the header twice with `compiler` and `flags`; fails on any warning.
+fn compiles(compiler: &str, ext: &str, flags: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join(format!("use.{ext}"));
+    std::fs::write(
+        &src,
+        "#include \"logfunnel.h\"\n#include \"logfunnel.h\"\n\
+         int use(const lf_sender *s) {\n\
+           lf_field f[2] = {LF_FIELD_STR(\"k\", \"v\"), LF_FIELD_I64(\"n\", 1)};\n\
+           (void)f;\n\
+           return (int)LF_INFOF(s, \"app\", \"%d %s\", 1, \"x\") + (int)LF_INFO(s, NULL, \"m\");\n\
+         }\n",
+    )
+    .unwrap();
+    let out = Command::new(compiler)
+        .args(flags)
+        .args(["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-fsyntax-only"])
+        .arg(format!("-I{}", workspace_root().join("include").display()))
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+    assert!(
+        out.status.success(),
+        "{compiler} {flags:?} rejects the header:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn header_compiles_cleanly_as_c99_c11_c23_and_cxx() {
+    compiles(&common::cc(), "c", &["-std=c99"]);
+    compiles(&common::cc(), "c", &["-std=c11"]);
+    compiles(&common::cc(), "c", &["-std=c2x"]);
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    compiles(&cxx, "cpp", &["-std=c++11"]);
+    compiles(&cxx, "cpp", &["-std=c++17"]);
+}
+
+#[test]
+fn header_declares_exactly_the_exported_functions() {
+    let h = header();
+    // Prototypes of exported functions look like `<type> *?lf_name(`; static inline helpers are not
+    // exported and are excluded.
+    let mut declared = BTreeSet::new();
+    let mut in_inline = false;
+    for line in h.lines() {
+        if line.starts_with("static inline") {
+            in_inline = true;
+        }
+        if in_inline {
+            if line.starts_with('}') {
+                in_inline = false;
+            }
+            continue;
+        }
+        if line.starts_with(' ') || line.starts_with('#') || line.starts_with('/') {
+            continue;
+        }
+        if let Some(open) = line.find('(') {
+            let before = &line[..open];
+            if let Some(name) = before.split([' ', '*']).next_back() {
+                if name.starts_with("lf_") {
+                    declared.insert(name.to_string());
+                }
+            }
+        }
+    }
+    let so = common::lib_dir().join("liblogfunnel.so");
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("run nm");
+    assert!(out.status.success());
+    let exported: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (_, kind, name) = (w.next()?, w.next()?, w.next()?);
+            (kind == "T" && name.starts_with("lf_")).then(|| name.to_string())
+        })
+        .collect();
+    assert!(exported.len() >= 20, "{exported:?}");
+    assert_eq!(
+        declared, exported,
+        "header declarations vs exported symbols"
+    );
+    let zmq: Vec<&str> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(" T zmq_"))
+        .map(|_| "zmq")
+        .collect();
+    assert!(zmq.is_empty(), "the shared library exports libzmq symbols");
+}
