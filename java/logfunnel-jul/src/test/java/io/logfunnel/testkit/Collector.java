@@ -108,30 +108,40 @@ public final class Collector implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
-    /** Every complete line of the JSON-lines file, parsed. */
-    public List<Map<String, Object>> records() {
-        List<Map<String, Object>> out = new ArrayList<>();
+    /** Every complete line of the JSON-lines file so far, parsed (read incrementally). */
+    public synchronized List<Map<String, Object>> records() {
         if (!Files.exists(jsonl)) {
-            return out;
+            return List.copyOf(parsed);
         }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(jsonl);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(jsonl)) {
+            long size = ch.size();
+            if (size > readOffset) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - readOffset));
+                while (buf.hasRemaining() && ch.read(buf, readOffset + buf.position()) > 0) {
+                    // read until the snapshot size
+                }
+                byte[] bytes = buf.array();
+                int end = buf.position();
+                while (end > 0 && bytes[end - 1] != '\n') {
+                    end--;
+                }
+                if (end > 0) {
+                    for (String line : new String(bytes, 0, end, StandardCharsets.UTF_8).split("\n")) {
+                        if (!line.isBlank()) {
+                            parsed.add(Json.object(line));
+                        }
+                    }
+                    readOffset += end;
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        int end = text.lastIndexOf('\n');
-        if (end < 0) {
-            return out;
-        }
-        for (String line : text.substring(0, end).split("\n")) {
-            if (!line.isBlank()) {
-                out.add(Json.object(line));
-            }
-        }
-        return out;
+        return List.copyOf(parsed);
     }
+
+    private final List<Map<String, Object>> parsed = new ArrayList<>();
+    private long readOffset;
 
     /** The records for which {@code filter} holds, once there are at least {@code count} (fails after 30 s). */
     public List<Map<String, Object>> await(Predicate<Map<String, Object>> filter, int count)

@@ -152,13 +152,14 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
                 o.host(host);
             }
         } catch (IllegalArgumentException | NullPointerException e) {
-            addError("logfunnel appender [" + name + "]: invalid setting: " + e.getMessage(), e);
+            addError("logfunnel appender [" + name + "] not started: invalid setting: " + e.getMessage());
             return;
         }
         try {
             sender = LogfunnelSender.open(o);
         } catch (LogfunnelException | IllegalArgumentException e) {
-            addError("logfunnel appender [" + name + "] not started: " + e.getMessage(), e);
+            // The message says what went wrong and how to fix it; a stack trace would only bury it.
+            addError("logfunnel appender [" + name + "] not started: " + e.getMessage());
             return;
         }
         super.start();
