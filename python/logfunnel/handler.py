@@ -226,7 +226,10 @@ def install(
 
 def flush(timeout: Optional[float] = None) -> bool:
     """Flushes every live :class:`Handler` of this process (each at most ``timeout`` seconds, default
-    its ``exit_timeout``). Call it before ``os._exit()``. True if all were flushed."""
+    its ``exit_timeout``): every queued record is handed to the socket. True if all were flushed.
+
+    Before ``os._exit()`` call ``logging.shutdown()`` instead: it closes the handlers, and only a
+    close makes sure the socket has written everything out before the process ends."""
     ok = True
     for h in list(_handlers):
         try:
@@ -236,11 +239,12 @@ def flush(timeout: Optional[float] = None) -> bool:
     return ok
 
 
-def _flush_at_exit() -> None:
+def _close_at_exit() -> None:
+    # Close, not just flush: `flush` hands records to libzmq, and only closing (terminating the
+    # context, bounded by exit_timeout) makes libzmq write them out before the process is gone.
     for h in list(_handlers):
         try:
-            if not h.closed:
-                h.flush(h.exit_timeout)
+            h.close()
         except Exception:
             pass
 
@@ -277,7 +281,7 @@ def _install_multiprocessing_finalizer() -> None:
     from multiprocessing import util
 
     # Runs after every other finalizer (they may log too).
-    util.Finalize(None, _flush_at_exit, exitpriority=-100)
+    util.Finalize(None, _close_at_exit, exitpriority=-100)
 
 
 def _install_sigterm_flush() -> None:
@@ -298,7 +302,7 @@ def _install_sigterm_flush() -> None:
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     try:
-        _flush_at_exit()
+        _close_at_exit()
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)

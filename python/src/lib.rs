@@ -15,7 +15,7 @@
 
 use pyo3::prelude::*;
 
-// mod collector;
+mod collector;
 mod convert;
 mod receiver;
 mod sender;
@@ -26,8 +26,9 @@ mod sender;
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sender::PySender>()?;
     m.add_class::<receiver::PyReceiver>()?;
-//    m.add_class::<collector::PyCollector>()?;
-//    m.add_function(wrap_pyfunction!(collector::cli_main, m)?)?;
+    m.add_class::<collector::PyCollector>()?;
+    m.add_function(wrap_pyfunction!(collector::cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(collector::load_config_json, m)?)?;
     m.add_function(wrap_pyfunction!(receiver::decode, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_MAX_FRAME_BYTES", logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES)?;
