@@ -145,8 +145,15 @@ pub fn build(program: &str, link: Link) -> PathBuf {
 /// Runs a built program; kills it and fails the test if it has not finished after `limit` (a hang
 /// guard, not a timing assertion). `stdin` is written to the program's standard input.
 pub fn run(exe: &Path, args: &[&str], stdin: Option<&[u8]>, limit: Duration) -> Output {
-    let mut child = Command::new(exe)
-        .args(args)
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    run_command(cmd, stdin, limit)
+}
+
+/// [`run`] for a prepared command (environment, working directory).
+pub fn run_command(mut cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> Output {
+    let what = format!("{cmd:?}");
+    let mut child = cmd
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -155,7 +162,7 @@ pub fn run(exe: &Path, args: &[&str], stdin: Option<&[u8]>, limit: Duration) -> 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
     if let Some(input) = stdin {
         use std::io::Write;
         let mut pipe = child.stdin.take().expect("piped stdin");
@@ -171,7 +178,7 @@ pub fn run(exe: &Path, args: &[&str], stdin: Option<&[u8]>, limit: Duration) -> 
         Err(_) => {
             // SAFETY: `pid` is our own child, still running (it has not been reaped).
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("{} {args:?} did not finish within {limit:?}", exe.display());
+            panic!("{what} did not finish within {limit:?}");
         }
     }
 }
