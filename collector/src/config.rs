@@ -601,6 +601,9 @@ impl Config {
             for (i, ep) in list.iter().enumerate() {
                 let key = format!("{name}[{i}]");
                 check_endpoint(ep).map_err(|m| invalid(&key, m))?;
+                if is_ephemeral(ep) {
+                    continue;
+                }
                 if let Some(first) = seen_endpoints.insert(ep, key.clone()) {
                     return Err(invalid(key, format!("{ep:?} is already used by {first}")));
                 }
@@ -649,7 +652,10 @@ impl Config {
         }
         if let Some(t) = &self.tail {
             check_endpoint(&t.publish).map_err(|m| invalid("tail.publish", m))?;
-            if let Some(first) = seen_endpoints.get(t.publish.as_str()) {
+            if let Some(first) = seen_endpoints
+                .get(t.publish.as_str())
+                .filter(|_| !is_ephemeral(&t.publish))
+            {
                 return Err(invalid(
                     "tail.publish",
                     format!("{:?} is already used by {first}", t.publish),
@@ -704,6 +710,11 @@ fn normalize_path(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A TCP endpoint on port 0 or `*`: each bind gets its own port, so two of them do not clash.
+fn is_ephemeral(ep: &str) -> bool {
+    ep.starts_with("tcp://") && (ep.ends_with(":0") || ep.ends_with(":*"))
 }
 
 /// `tcp://host:port` (port a number or `*`) or `ipc://path`.
