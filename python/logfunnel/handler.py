@@ -118,6 +118,7 @@ class Handler(logging.Handler):
         thread-safe)."""
         if not self._fast:
             return super().handle(record)
+        rv: Any
         if self.filters:
             rv = self.filter(record)
             if not rv:
@@ -146,7 +147,7 @@ class Handler(logging.Handler):
             timeout = self.exit_timeout
         return self._native.flush(float(timeout))
 
-    def close(self, timeout: Optional[float] = None) -> None:  # type: ignore[override]
+    def close(self, timeout: Optional[float] = None) -> None:
         """Flushes (at most ``timeout``, default ``exit_timeout`` seconds) and closes the socket.
         Records logged afterwards are counted as dropped."""
         if timeout is None:

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Iterable, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 from . import _native
 from .handler import DEFAULT_ENDPOINT
@@ -62,7 +62,7 @@ class Listener:
         """The first endpoint as bound."""
         return self._receiver.endpoints[0]
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, Any]:
         """``received``, ``decoded``, ``malformed`` and ``malformed_by_reason`` counters."""
         return self._receiver.stats()
 
@@ -87,7 +87,7 @@ class Listener:
             if not self.respect_handler_level or record.levelno >= handler.level:
                 handler.handle(record)
 
-    def _dispatch(self, batch: List[dict]) -> None:
+    def _dispatch(self, batch: List[Dict[str, Any]]) -> None:
         for attrs in batch:
             try:
                 self.handle(logging.makeLogRecord(attrs))

@@ -44,7 +44,8 @@ class Collector:
 
     def stats(self) -> Dict[str, Any]:
         """The collector's counters (received, written, malformed by reason, gaps, per sender ...)."""
-        return json.loads(self._native.stats_json())
+        stats: Dict[str, Any] = json.loads(self._native.stats_json())
+        return stats
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stops receiving, writes out everything received, flushes the sinks and returns (waiting at
@@ -76,7 +77,8 @@ def _config_dict(config: Union[None, Mapping[str, Any], str, "os.PathLike[str]"]
         if not isinstance(data, dict):
             raise ValueError("%s: the configuration must be a JSON object" % path)
         return data
-    return json.loads(_native.load_config_json(path))
+    loaded: Dict[str, Any] = json.loads(_native.load_config_json(path))
+    return loaded
 
 
 def serve(

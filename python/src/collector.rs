@@ -50,7 +50,9 @@ impl PyCollector {
     #[new]
     fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
         let config = Config::from_json_str(config_json).map_err(config_error)?;
-        let running = py.detach(|| server::start(config)).map_err(collector_error)?;
+        let running = py
+            .detach(|| server::start(config))
+            .map_err(collector_error)?;
         Ok(PyCollector {
             bind_endpoints: running.bind_endpoints().to_vec(),
             pull_endpoints: running.pull_endpoints().to_vec(),
@@ -101,7 +103,9 @@ impl PyCollector {
         } else {
             1e9
         });
-        let summary = py.detach(|| running.stop(timeout)).map_err(collector_error)?;
+        let summary = py
+            .detach(|| running.stop(timeout))
+            .map_err(collector_error)?;
         *lock(&self.final_stats) = serde_json::to_string(&summary.stats).ok();
         Ok(())
     }

@@ -14,7 +14,10 @@ extern "C" {
     // In the stable ABI only from 3.10, but exported by every CPython 3 (and PyPy) on the platforms this
     // package supports (Linux, macOS). It returns the string's cached UTF-8 form without copying it,
     // which `PyString::to_cow` cannot do under `abi3-py39`.
-    fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const u8;
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut ffi::PyObject,
+        size: *mut ffi::Py_ssize_t,
+    ) -> *const u8;
 }
 
 /// Deepest nesting of lists/dicts converted as JSON; deeper values are sent as their `repr`.

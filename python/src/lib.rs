@@ -31,6 +31,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(collector::load_config_json, m)?)?;
     m.add_function(wrap_pyfunction!(receiver::decode, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("DEFAULT_MAX_FRAME_BYTES", logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES)?;
+    m.add(
+        "DEFAULT_MAX_FRAME_BYTES",
+        logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES,
+    )?;
     Ok(())
 }

@@ -45,7 +45,7 @@ fn os_error(action: &str, endpoint: &str, e: zmq::Error) -> PyErr {
 #[pymethods]
 impl PyReceiver {
     #[new]
-    #[pyo3(signature = (endpoints, *, mode = "sub", bind = true, max_frame_bytes = logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES, rcvhwm = 100_000))]
+    #[pyo3(signature = (endpoints, *, mode = "sub", bind = true, max_frame_bytes = 1_048_576, rcvhwm = 100_000))]
     fn new(
         py: Python<'_>,
         endpoints: Vec<String>,
@@ -90,7 +90,9 @@ impl PyReceiver {
                         .unwrap_or_else(|_| ep.clone());
                     bound.push(last);
                 } else {
-                    socket.connect(ep).map_err(|e| os_error("connect to", ep, e))?;
+                    socket
+                        .connect(ep)
+                        .map_err(|e| os_error("connect to", ep, e))?;
                     bound.push(ep.clone());
                 }
             }
@@ -99,7 +101,10 @@ impl PyReceiver {
         Ok(PyReceiver {
             socket: Mutex::new(Some(socket)),
             endpoints: bound,
-            limits: DecodeLimits { max_frame_bytes, ..DecodeLimits::default() },
+            limits: DecodeLimits {
+                max_frame_bytes,
+                ..DecodeLimits::default()
+            },
             counters: Mutex::new(Counters::default()),
         })
     }
@@ -186,14 +191,20 @@ impl PyReceiver {
 /// Decodes one message (its frames) as the collector does and returns the normalized v1 record as a
 /// dict. Raises `ValueError(reason, message)` for a frame the collector would reject.
 #[pyfunction]
-#[pyo3(signature = (frames, max_frame_bytes = logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES))]
+#[pyo3(signature = (frames, max_frame_bytes = 1_048_576))]
 pub fn decode<'py>(
     py: Python<'py>,
     frames: Vec<Bound<'py, PyBytes>>,
     max_frame_bytes: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let parts: Vec<&[u8]> = frames.iter().map(|f| f.as_bytes()).collect();
-    match decode_frames(&parts, &DecodeLimits { max_frame_bytes, ..DecodeLimits::default() }) {
+    match decode_frames(
+        &parts,
+        &DecodeLimits {
+            max_frame_bytes,
+            ..DecodeLimits::default()
+        },
+    ) {
         Ok(rec) => {
             let value: serde_json::Value = serde_json::from_str(&rec.to_json())
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;

@@ -9,7 +9,7 @@
 
 use crate::convert::{str_of, to_json, to_text};
 use logfunnel_core::{
-    FlushStatus, Lang, OverflowPolicy, Outcome, Record, Sender, SenderError, SenderOptions,
+    FlushStatus, Lang, Outcome, OverflowPolicy, Record, Sender, SenderError, SenderOptions,
     SocketMode,
 };
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -50,6 +50,9 @@ fn logging_refs(py: Python<'_>) -> PyResult<&LoggingRefs> {
     })
 }
 
+// The signatures below spell the defaults as literals (so Python sees them); keep them equal.
+const _: () = assert!(logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES == 1_048_576);
+
 /// Outcome codes returned by `Sender.emit` (see `_native.pyi`).
 fn outcome_code(o: Outcome) -> u8 {
     match o {
@@ -69,7 +72,7 @@ pub struct PySender {
 }
 
 fn seconds(option: &'static str, value: f64) -> PyResult<Duration> {
-    if value.is_finite() && value >= 0.0 && value < 1e9 {
+    if (0.0..1e9).contains(&value) {
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(PyValueError::new_err(format!(
@@ -93,10 +96,10 @@ impl PySender {
         *,
         mode = "xpub",
         queue_capacity = 65_536,
-        queue_max_bytes = 64 * 1024 * 1024,
+        queue_max_bytes = 67_108_864,
         overflow = "block",
         block_timeout = 1.0,
-        max_frame_bytes = logfunnel_core::record::DEFAULT_MAX_FRAME_BYTES,
+        max_frame_bytes = 1_048_576,
         min_level = 0,
         sndhwm = 10_000,
         heartbeat_ivl = 1.0,
@@ -278,7 +281,10 @@ fn message(
         Some(args) if args.is_truthy()? => {
             // SAFETY: both are live objects; the result is a new reference or NULL with an error set.
             let merged = unsafe {
-                Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_Format(msg.as_ptr(), args.as_ptr()))?
+                Bound::from_owned_ptr_or_err(
+                    py,
+                    ffi::PyUnicode_Format(msg.as_ptr(), args.as_ptr()),
+                )?
             };
             Ok(to_text(&merged))
         }

@@ -133,10 +133,25 @@ def logging_record(msg):
 def test_stubs_match_the_native_module():
     pytest.importorskip("mypy")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "logfunnel._native", "--ignore-missing-stub"],
+        [sys.executable, "-m", "mypy.stubtest", "logfunnel._native"],
         capture_output=True,
         text=True,
         timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Success" in proc.stdout
+
+
+def test_package_type_checks():
+    pytest.importorskip("mypy")
+    import logfunnel as pkg
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "-p", "logfunnel"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=os.path.dirname(os.path.dirname(pkg.__file__)),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -1,0 +1,93 @@
+# Hand-written stubs for the Rust extension module (python/src/*.rs); checked against the built
+# module with `python -m mypy.stubtest logfunnel._native` in the test suite.
+
+import logging
+from os import PathLike
+from typing import Any, Dict, List, Optional, Union, final
+
+__all__ = [
+    "Collector",
+    "DEFAULT_MAX_FRAME_BYTES",
+    "Receiver",
+    "Sender",
+    "__version__",
+    "cli_main",
+    "decode",
+    "load_config_json",
+]
+__version__: str
+DEFAULT_MAX_FRAME_BYTES: int
+
+@final
+class Sender:
+    """A thread-safe, fork-aware sender of logging.LogRecords (the core Rust sender)."""
+
+    def __new__(
+        cls,
+        endpoint: str,
+        *,
+        mode: str = "xpub",
+        queue_capacity: int = 65536,
+        queue_max_bytes: int = 67108864,
+        overflow: str = "block",
+        block_timeout: float = 1.0,
+        max_frame_bytes: int = 1048576,
+        min_level: int = 0,
+        sndhwm: int = 10000,
+        heartbeat_ivl: float = 1.0,
+        heartbeat_timeout: float = 5.0,
+        reconnect_ivl: float = 0.1,
+        reconnect_ivl_max: float = 2.0,
+        close_timeout: float = 5.0,
+        host: Optional[str] = None,
+    ) -> Sender: ...
+    def emit(self, record: logging.LogRecord, formatter: Optional[logging.Formatter] = None) -> int:
+        """0 queued, 1 filtered, 2 dropped (queue full), 3 dropped (closed)."""
+    def flush(self, timeout: float) -> bool: ...
+    def close(self, timeout: float) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def sid(self) -> str: ...
+    def stats(self) -> Dict[str, Any]: ...
+
+@final
+class Receiver:
+    """A SUB (or PULL) socket plus the frame decoder, for logfunnel.Listener."""
+
+    def __new__(
+        cls,
+        endpoints: List[str],
+        *,
+        mode: str = "sub",
+        bind: bool = True,
+        max_frame_bytes: int = 1048576,
+        rcvhwm: int = 100000,
+    ) -> Receiver: ...
+    @property
+    def endpoints(self) -> List[str]: ...
+    def recv(self, timeout: float, max_records: int = 1000) -> List[Dict[str, Any]]: ...
+    def stats(self) -> Dict[str, Any]: ...
+    def close(self) -> None: ...
+
+@final
+class Collector:
+    """The Rust collector running on its own threads in this process."""
+
+    def __new__(cls, config_json: str) -> Collector: ...
+    @property
+    def endpoints(self) -> List[str]: ...
+    @property
+    def pull_endpoints(self) -> List[str]: ...
+    @property
+    def running(self) -> bool: ...
+    def stats_json(self) -> str: ...
+    def stop(self, timeout: float) -> None: ...
+
+def decode(frames: List[bytes], max_frame_bytes: int = 1048576) -> Dict[str, Any]:
+    """Decodes one message like the collector; ValueError(reason, message) when it would reject it."""
+
+def load_config_json(path: Union[str, PathLike[str]]) -> str: ...
+def cli_main(args: List[str]) -> int: ...
