@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs the Java binding's test suite (JUnit 5 through Maven Surefire) against a real collector.
+#
+#   java/run-tests.sh            # from anywhere; extra arguments go to Maven (e.g. -Dtest=SenderTest)
+#
+# 1. builds liblogfunnel.so and the collector with cargo (debug; a no-op when up to date),
+# 2. picks a JDK >= 22 (the Foreign Function & Memory API): $JAVA_HOME if it is one, else the newest
+#    under /usr/lib/jvm,
+# 3. runs `mvn -q -B verify` in java/ (Maven Central is used; an empty ~/.m2 is fine),
+# 4. prints Surefire's totals from the XML reports, ending with "java: N passed, M failed".
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+
+java_feature() { # the feature release of the JDK at $1 (e.g. 25), or 0
+    local v
+    v="$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+    echo "${v:-0}" | cut -d. -f1
+}
+
+pick_jdk() {
+    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/javac" && "$(java_feature "$JAVA_HOME")" -ge 22 ]]; then
+        echo "$JAVA_HOME"
+        return
+    fi
+    local best="" best_v=0 d v
+    for d in /usr/lib/jvm/*/; do
+        d="${d%/}"
+        [[ -x "$d/bin/javac" ]] || continue
+        v="$(java_feature "$d")"
+        if [[ "$v" -gt "$best_v" ]]; then best="$d"; best_v="$v"; fi
+    done
+    if [[ "$best_v" -lt 22 ]]; then
+        echo "run-tests.sh: no JDK >= 22 found (JAVA_HOME=${JAVA_HOME:-unset}, /usr/lib/jvm has none);" \
+             "install one, e.g. Temurin 25, and set JAVA_HOME" >&2
+        exit 2
+    fi
+    echo "$best"
+}
+
+export JAVA_HOME="$(pick_jdk)"
+export PATH="$JAVA_HOME/bin:$PATH"
+if [[ "$(java_feature "$JAVA_HOME")" -ge 24 ]]; then
+    # Maven 3.8's bundled Guava uses sun.misc.Unsafe; JDK 24+ warns about it on every run.
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
+echo "run-tests.sh: JDK $JAVA_HOME ($(java_feature "$JAVA_HOME")), $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
+
+echo "run-tests.sh: cargo build -p logfunnel-ffi -p logfunnel-collector"
+(cd "$repo" && cargo build -q -p logfunnel-ffi -p logfunnel-collector)
+
+cd "$here"
+rm -rf logfunnel-jul/target/surefire-reports logfunnel-logback/target/surefire-reports
+status=0
+# (Debian's Maven 3.8 prints bare colour resets even in batch mode; strip them.)
+mvn -q -B -Dstyle.color=never verify "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' || status=$?
+
+# Surefire's totals, summed over the modules' XML reports.
+tests=0 failures=0 errors=0 skipped=0 failed_names=()
+shopt -s nullglob
+for f in logfunnel-*/target/surefire-reports/TEST-*.xml; do
+    head="$(grep -m1 -o '<testsuite [^>]*>' "$f")"
+    for k in tests failures errors skipped; do
+        n="$(sed -n "s/.* $k=\"\([0-9]*\)\".*/\1/p" <<<"$head")"
+        declare "$k=$(( ${!k} + ${n:-0} ))"
+    done
+    while IFS= read -r name; do failed_names+=("$name"); done < <(
+        awk '/<testcase /{match($0, /name="[^"]*"/); n=substr($0, RSTART+6, RLENGTH-7)}
+             /<(failure|error)[ >]/{print n}' "$f")
+done
+for n in "${failed_names[@]}"; do echo "FAILED: $n"; done
+echo "Tests run: $tests, Failures: $failures, Errors: $errors, Skipped: $skipped"
+echo "java: $(( tests - failures - errors - skipped )) passed, $(( failures + errors )) failed, $skipped skipped"
+if [[ $status -ne 0 && $(( failures + errors )) -eq 0 ]]; then
+    echo "run-tests.sh: mvn failed (exit $status) outside the tests; run it without -q to see why" >&2
+fi
+exit $status
