@@ -871,18 +871,16 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<ResolvedSink, ConfigError> {
             }
         }
     }
-    if s.kind == SinkKind::Jsonl {
-        if s.format.is_some() || s.datefmt.is_some() {
-            let k = if s.format.is_some() {
-                "format"
-            } else {
-                "datefmt"
-            };
-            return Err(invalid(
-                key(k),
-                "not used by kind \"jsonl\" (it writes the normalized JSON record)",
-            ));
-        }
+    if s.kind == SinkKind::Jsonl && (s.format.is_some() || s.datefmt.is_some()) {
+        let k = if s.format.is_some() {
+            "format"
+        } else {
+            "datefmt"
+        };
+        return Err(invalid(
+            key(k),
+            "not used by kind \"jsonl\" (it writes the normalized JSON record)",
+        ));
     }
     let format = s
         .format

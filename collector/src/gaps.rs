@@ -249,7 +249,7 @@ impl GapTracker {
                 )
             })
             .collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|e| std::cmp::Reverse(e.0));
         v.into_iter().map(|(_, s)| s).collect()
     }
 }

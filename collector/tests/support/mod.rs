@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 /// A config receiving on an ephemeral loopback SUB port, flushing often, with no sink yet.
 pub fn base_config() -> Config {
-    let mut c = Config::default();
-    c.bind = vec!["tcp://127.0.0.1:0".into()];
-    c.flush_interval_ms = 20;
-    c.drain_timeout_ms = 10_000;
-    c
+    Config {
+        bind: vec!["tcp://127.0.0.1:0".into()],
+        flush_interval_ms: 20,
+        drain_timeout_ms: 10_000,
+        ..Config::default()
+    }
 }
 
 pub fn file_sink(kind: SinkKind, path: &Path) -> SinkConfig {
