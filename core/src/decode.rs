@@ -863,13 +863,23 @@ fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError
             Some(m) => record.msg = m,
             None => match percent::merge(&record.msg, &args) {
                 Ok(merged) => record.msg = merged,
-                Err(e) => record
-                    .extra
-                    .push((FORMAT_ERROR_KEY.to_string(), Value::String(e.to_string()))),
+                Err(e) => set_extra(
+                    &mut record.extra,
+                    FORMAT_ERROR_KEY,
+                    Value::String(e.to_string()),
+                ),
             },
         }
     }
     Ok(record)
+}
+
+/// Sets a user field, replacing one the frame already had (keys stay unique).
+fn set_extra(extra: &mut Vec<(String, Value)>, key: &str, value: Value) {
+    match extra.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => *v = value,
+        None => extra.push((key.to_string(), value)),
+    }
 }
 
 fn value_kind(v: &Value) -> &'static str {
@@ -1033,6 +1043,11 @@ mod tests {
         // A formatter already merged it: trust Python's result.
         let r = dec(r#"{"name":"w","msg":"%s","args":[1],"message":"1","levelno":20}"#).unwrap();
         assert_eq!(r.msg, "1");
+        // A frame that already has the field: replaced, never duplicated (found by the fuzzer).
+        let r =
+            dec(r#"{"name":"w","msg":"%q","args":[1],"lf_format_error":5,"levelno":20}"#).unwrap();
+        assert_eq!(r.extra.len(), 1);
+        assert!(r.extra[0].1.is_string());
         let r = dec(r#"{"msg":{"a":1},"levelno":10}"#).unwrap();
         assert_eq!((r.msg.as_str(), r.name.as_str()), ("{'a': 1}", "root"));
         assert_eq!(reason(r#"{"msg":"x"}"#), "missing_field");
