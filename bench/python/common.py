@@ -212,13 +212,13 @@ def collector_command() -> list[str]:
     script = shutil.which("logfunnel-collector", path=os.path.dirname(sys.executable))
     if script:
         return [script]
-    raise SystemExit("no logfunnel-collector: run `cargo build --release -p logfunnel-collector`")
+    raise RuntimeError("no logfunnel-collector: run `cargo build --release -p logfunnel-collector`")
 
 
 def blaster_command() -> list[str]:
     exe = TARGET / "release" / "logfunnel-bench-blaster"
     if not exe.exists():
-        raise SystemExit(
+        raise RuntimeError(
             "no blaster: run `cargo build --release --manifest-path bench/blaster/Cargo.toml "
             "--target-dir target`"
         )
@@ -313,3 +313,11 @@ def fmt_rate(per_s: float) -> str:
     if per_s >= 1e3:
         return f"{per_s / 1e3:.1f}k"
     return f"{per_s:.0f}"
+
+
+def one_line(error: str, limit: int = 240) -> str:
+    """The gist of an error text (a traceback's last line), for a table cell."""
+    lines = [l.strip() for l in str(error).splitlines() if l.strip()]
+    text = lines[-1] if lines else ""
+    return text[:limit]
+

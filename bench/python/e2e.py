@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import Collector, Sample, free_port, wait_for_lines
+from common import Collector, Sample, free_port, one_line, wait_for_lines
 
 HERE = Path(__file__).resolve().parent
 
@@ -79,11 +79,13 @@ class App:
             if left <= 0:
                 raise TimeoutError(f"app did not say {what!r} in {timeout} s; {self.stderr()}")
             try:
-                line = self.lines.get(timeout=left)
+                line = self.lines.get(timeout=min(left, 0.2))
             except queue.Empty:
-                continue
-            if line == "" and self.proc.poll() is not None:
+                line = None
+            if (line is None or line == "") and self.proc.poll() is not None and self.lines.empty():
                 raise RuntimeError(f"app exited before {what!r}: {self.stderr()}")
+            if line is None:
+                continue
             if line == what or (what == "{" and line.startswith("{")):
                 return line
 
@@ -127,18 +129,19 @@ def run_once(
         "--backup-count", str(backup_count),
     ]  # fmt: skip
     collector = None
-    if approach in ("logfunnel", "logfunnel-serve"):
-        endpoint = f"tcp://127.0.0.1:{free_port()}"
-        cmd += ["--endpoint", endpoint]
-        if approach == "logfunnel":
-            collector = Collector(
-                workdir, out, bind=[endpoint], max_bytes=max_bytes, backup_count=backup_count
-            )
-    if approach == "cookbook":
-        cmd += ["--ports", ",".join(str(free_port()) for _ in range(procs))]
-    app = App(cmd, workdir / f"app-{approach}-{procs}.stderr")
+    app = None
     result = {"approach": approach, "procs": procs}
     try:
+        if approach in ("logfunnel", "logfunnel-serve"):
+            endpoint = f"tcp://127.0.0.1:{free_port()}"
+            cmd += ["--endpoint", endpoint]
+            if approach == "logfunnel":
+                collector = Collector(
+                    workdir, out, bind=[endpoint], max_bytes=max_bytes, backup_count=backup_count
+                )
+        if approach == "cookbook":
+            cmd += ["--ports", ",".join(str(free_port()) for _ in range(procs))]
+        app = App(cmd, workdir / f"app-{approach}-{procs}.stderr")
         app.expect("ready", 120)
         time.sleep(0.3)  # same grace for everyone: connections settle before the clock starts
         t0 = time.perf_counter()
@@ -159,11 +162,12 @@ def run_once(
     except Exception as e:  # one failed case must not stop the whole benchmark
         result["error"] = str(e)[-1500:]
     finally:
-        if app.proc.poll() is None:
-            app.send("stop")
-        code = app.close()
-        if code not in (0, None) and "error" not in result:
-            result["error"] = f"app exit code {code}: {app.stderr()[-1500:]}"
+        if app is not None:
+            if app.proc.poll() is None:
+                app.send("stop")
+            code = app.close()
+            if code not in (0, None) and "error" not in result:
+                result["error"] = f"app exit code {code}: {app.stderr()[-1500:]}"
         if collector is not None:
             rc = collector.stop()
             if rc not in (0, None) and "error" not in result:
@@ -208,6 +212,6 @@ def run(
                             if "wall" in res
                             else ""
                         )
-                        + (f" ERROR {res['error'][:300]}" if "error" in res else "")
+                        + (f" ERROR {one_line(res['error'])}" if "error" in res else "")
                     )
     return cases

@@ -16,6 +16,7 @@ import logging
 import multiprocessing as mp
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -63,9 +64,9 @@ def worker_setup(args, index: int, shared):
     return lambda i: log.info("record %d", i)
 
 
-def worker(args, index: int, shared, barrier, go) -> None:
+def worker(args, index: int, shared, ready, go) -> None:
     emit = worker_setup(args, index, shared)
-    barrier.wait()
+    ready.release()
     go.wait()
     for i in range(args.records):
         emit(i)
@@ -166,16 +167,25 @@ def main() -> None:
     ctx = mp.get_context("fork")
     app = Main(args)
     app.before_fork()
-    barrier = ctx.Barrier(args.procs + 1)
+    ready = ctx.Semaphore(0)
     go = ctx.Event()
     procs = [
-        ctx.Process(target=worker, args=(args, i, app.shared, barrier, go), name=f"Worker-{i}")
+        ctx.Process(
+            target=worker, args=(args, i, app.shared, ready, go), name=f"Worker-{i}", daemon=True
+        )
         for i in range(args.procs)
     ]
     for pr in procs:
         pr.start()
     app.after_fork()
-    barrier.wait(timeout=120)
+    waiting = args.procs
+    deadline = time.monotonic() + 120
+    while waiting:
+        if ready.acquire(timeout=0.1):
+            waiting -= 1
+        elif any(pr.exitcode is not None for pr in procs) or time.monotonic() > deadline:
+            go.set()
+            raise SystemExit(f"a worker failed to start: exit codes {[pr.exitcode for pr in procs]}")
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         go.set()

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import Collector, Sample, blaster_command, free_port, wait_for_lines
+from common import Collector, Sample, blaster_command, free_port, one_line, wait_for_lines
 
 
 @dataclass
@@ -138,7 +138,7 @@ def run(cases: list[IngestCase], runs: int, *, quiet: float, progress=print) -> 
                         if "rate" in res
                         else ""
                     )
-                    + (f" ERROR {res['error'][:300]}" if "error" in res else "")
+                    + (f" ERROR {one_line(res['error'])}" if "error" in res else "")
                 )
     return cases
 

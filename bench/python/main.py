@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import e2e  # noqa: E402
 import ingest  # noqa: E402
-from common import BENCH_DIR, Sample, fmt_rate, machine  # noqa: E402
+from common import BENCH_DIR, Sample, fmt_rate, machine, one_line  # noqa: E402
 
 NOTES_MARK = "<!-- Everything below this line is kept when the benchmark rewrites this file. -->"
 
@@ -79,7 +78,7 @@ def mark(ok: bool) -> str:
 
 def item1(rep: Report, p: dict, failures: list[str]) -> None:
     pc = p["percall"]
-    rep(f"## 1. Python per-call cost of `logger.info(\"record %d\", i)`")
+    rep("## 1. Python per-call cost of `logger.info(\"record %d\", i)`")
     rep()
     rep(
         f"{p['calls']:,} timed calls per run, {p['runs']} interleaved runs; median (min-max) over runs. "
@@ -151,9 +150,13 @@ def item2(rep: Report, cases: dict, records: int, failures: list[str]) -> None:
         )
         for a, c in here.items():
             rate = c.rate.median if c.rate.values else float("nan")
-            vs = f"{lf_rate / rate:.1f}x" if not a.startswith("logfunnel") and rate == rate and rate > 0 else ""
+            vs = (
+                f"{lf_rate / rate:.1f}x"
+                if not a.startswith("logfunnel") and rate == rate and rate > 0 and lf_rate == lf_rate
+                else ""
+            )
             lost = ",".join(str(x) for x in c.lost) if c.lost else "-"
-            err = f" ERROR: {c.errors[0][:200]}" if c.errors else ""
+            err = f" ERROR: {one_line(c.errors[0])}" if c.errors else ""
             rss = (
                 f" (collector peak RSS {max(c.collector_hwm_kib) / 1024:.0f} MiB)"
                 if c.collector_hwm_kib
@@ -166,7 +169,7 @@ def item2(rep: Report, cases: dict, records: int, failures: list[str]) -> None:
                 if any(x != 0 for x in c.lost):
                     failures.append(f"item 2: {a} P={p} lost {c.lost}")
             if c.errors:
-                failures.append(f"item 2: {a} P={p}: {c.errors[0][:300]}")
+                failures.append(f"item 2: {a} P={p}: {one_line(c.errors[0], 600)}")
         rep(f"### P = {p}")
         rep()
         rep.table(["approach", "wall s", "records/s", "lost (per run)", "logfunnel faster by"], rows)
@@ -198,7 +201,7 @@ def item2(rep: Report, cases: dict, records: int, failures: list[str]) -> None:
 def ingest_rows(cases: list[ingest.IngestCase]) -> list[list[str]]:
     rows = []
     for c in cases:
-        err = f" ERROR: {c.errors[0][:200]}" if c.errors else ""
+        err = f" ERROR: {one_line(c.errors[0])}" if c.errors else ""
         rows.append(
             [
                 c.label + err,
@@ -236,7 +239,7 @@ def item3(rep: Report, c: ingest.IngestCase, failures: list[str]) -> None:
 def check_ingest(cases: list[ingest.IngestCase], failures: list[str]) -> None:
     for c in cases:
         if c.errors:
-            failures.append(f"ingest {c.label}: {c.errors[0][:300]}")
+            failures.append(f"ingest {c.label}: {one_line(c.errors[0], 600)}")
         if any(x != 0 for x in c.lost):
             failures.append(f"ingest {c.label}: lost {c.lost}")
 
@@ -256,13 +259,16 @@ def item5(rep: Report, smoke: bool, failures: list[str]) -> None:
     rep("## 5. C and Java")
     rep()
     found = False
+    # Each runner's own interface: bench/c/run.sh [CALLS_PER_VARIANT] [LONG_RUN_CALLS];
+    # bench/java/run.sh [--quick].
+    quick_args = {"c": ["2000", "20000"], "java": ["--quick"]}
     for lang in ("c", "java"):
         runner = BENCH_DIR / lang / "run.sh"
         if not runner.exists():
             rep(f"- {lang}: bench/{lang}/run.sh not present yet.")
             continue
         found = True
-        cmd = ["bash", str(runner)] + (["--smoke"] if smoke else [])
+        cmd = ["bash", str(runner)] + (quick_args[lang] if smoke else [])
         progress(f"  running {' '.join(cmd)}")
         try:
             res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=BENCH_DIR.parent)

@@ -82,8 +82,13 @@ def main() -> None:
 
         sub_ep = f"tcp://127.0.0.1:{free_port()}"
         pull_ep = f"tcp://127.0.0.1:{free_port()}"
-        collector = Collector(
-            work, dirs["collector"], bind=[sub_ep], pull=[pull_ep], max_bytes=64 << 20, backup_count=1000
+        need_collector = {"logfunnel", "pushjson"} & set(wanted + (SIZE_HANDLERS if sizes else []))
+        collector = (
+            Collector(
+                work, dirs["collector"], bind=[sub_ep], pull=[pull_ep], max_bytes=64 << 20, backup_count=1000
+            )
+            if need_collector
+            else None
         )
         cb_uri = f"tcp://127.0.0.1:{free_port()}"
         cb_listener = subprocess.Popen(
@@ -96,11 +101,12 @@ def main() -> None:
         handlers: dict[str, logging.Handler] = {}
         try:
             handlers["floor"] = FloorHandler()
-            import logfunnel
+            if need_collector:
+                import logfunnel
 
-            handlers["logfunnel"] = logfunnel.Handler(sub_ep)
+                handlers["logfunnel"] = logfunnel.Handler(sub_ep)
+                handlers["pushjson"] = PushJsonHandler(pull_ep)
             handlers["cookbook"] = cookbook_handler(cb_uri)
-            handlers["pushjson"] = PushJsonHandler(pull_ep)
             from logging.handlers import QueueHandler
 
             handlers["mpqueue"] = QueueHandler(mpq)
@@ -158,7 +164,7 @@ def main() -> None:
                 "percall": percall,
                 "by_size": by_size,
                 "logfunnel_stats": {k: v for k, v in dict(lf_stats).items()},
-                "collector_hwm_kib": collector.usage()["hwm_kib"],
+                "collector_hwm_kib": collector.usage()["hwm_kib"] if collector else 0,
             }
         finally:
             for h in handlers.values():
@@ -171,7 +177,8 @@ def main() -> None:
             cb_listener.stdin.close()
             cb_listener.kill()
             cb_listener.wait()
-            collector.stop()
+            if collector:
+                collector.stop()
     print(json.dumps(out), flush=True)
 
 
