@@ -45,7 +45,7 @@ fn header_version_macros_lf_version_and_cargo_toml_agree() {
     // shared library it loaded.
     let out = run_ok(&build("version", Link::Shared), &[], None);
     assert_eq!(
-        out.trim_start().split_whitespace().next(),
+        out.split_whitespace().next(),
         Some(&*format!("header={cargo}"))
     );
     assert!(out.contains(&format!("library={cargo}")), "{out}");

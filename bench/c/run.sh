@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# C per-call benchmark: builds the release library and collector, starts a collector writing to a
+# temporary file, runs bench.c against it (linked against liblogfunnel.so), and stops the collector.
+# Usage: bench/c/run.sh [CALLS_PER_VARIANT] [LONG_RUN_CALLS]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+(cd "$root" && cargo build --release -q -p logfunnel-ffi -p logfunnel-collector)
+
+work="$(mktemp -d)"
+collector_pid=""
+cleanup() {
+    if [ -n "$collector_pid" ]; then kill "$collector_pid" 2>/dev/null || true; wait "$collector_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+${CC:-cc} -O2 -Wall -Wextra -I"$root/include" "$root/bench/c/bench.c" -o "$work/bench" \
+    -L"$target/release" -llogfunnel -Wl,-rpath,"$target/release"
+
+endpoint="ipc://$work/collector.sock"
+"$target/release/logfunnel-collector" --bind "$endpoint" --file "$work/bench.log" 2>"$work/collector.err" &
+collector_pid=$!
+"$work/bench" "$endpoint" "${1:-200000}" "${2:-5000000}"
