@@ -68,3 +68,31 @@ pub(crate) fn lossy(b: &[u8]) -> String {
         Cow::Owned(s) => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{lf_last_error, lf_result};
+
+    #[test]
+    fn a_panic_becomes_a_result_and_a_message() {
+        let r = guard(lf_result::LF_PANIC, || -> lf_result {
+            panic!("boom at the boundary")
+        });
+        assert_eq!(r, lf_result::LF_PANIC);
+        // SAFETY: lf_last_error returns a valid NUL-terminated string.
+        let msg = unsafe { CStr::from_ptr(lf_last_error()) }.to_str().unwrap();
+        assert!(msg.contains("boom at the boundary"), "{msg}");
+    }
+
+    #[test]
+    fn strings_are_checked_and_invalid_utf8_is_replaced() {
+        // SAFETY: NULL, or pointers to the given number of bytes.
+        unsafe {
+            assert_eq!(bytes(std::ptr::null(), 0), Ok(None));
+            assert_eq!(bytes(std::ptr::null(), 3), Err(()));
+            assert_eq!(bytes(c"x".as_ptr(), 0), Ok(Some(&b""[..])));
+        }
+        assert_eq!(lossy(b"caf\xe9 ok"), "caf\u{FFFD} ok");
+    }
+}

@@ -557,3 +557,47 @@ pub unsafe extern "C" fn lf_get_stats(sender: *const lf_sender, out: *mut lf_sta
         lf_result::LF_OK
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// The Java binding (FFM) declares these layouts by hand; they must not move.
+    #[test]
+    fn struct_layouts_are_stable() {
+        assert_eq!(size_of::<lf_field>(), 56);
+        assert_eq!(
+            [
+                offset_of!(lf_field, key),
+                offset_of!(lf_field, key_len),
+                offset_of!(lf_field, str_value),
+                offset_of!(lf_field, str_len),
+                offset_of!(lf_field, int_value),
+                offset_of!(lf_field, float_value),
+                offset_of!(lf_field, kind),
+            ],
+            [0, 8, 16, 24, 32, 40, 48]
+        );
+        assert_eq!(size_of::<lf_record>(), 152);
+        assert_eq!(
+            [
+                offset_of!(lf_record, level),
+                offset_of!(lf_record, line),
+                offset_of!(lf_record, logger),
+                offset_of!(lf_record, msg),
+                offset_of!(lf_record, file),
+                offset_of!(lf_record, func),
+                offset_of!(lf_record, fields),
+                offset_of!(lf_record, exc_text),
+                offset_of!(lf_record, stack_info),
+                offset_of!(lf_record, thread_name),
+                offset_of!(lf_record, thread_id),
+                offset_of!(lf_record, created),
+            ],
+            [0, 4, 8, 24, 40, 56, 72, 88, 104, 120, 136, 144]
+        );
+        assert_eq!(size_of::<lf_stats>(), 88);
+        assert_eq!(offset_of!(lf_stats, connected), 80);
+    }
+}
