@@ -32,7 +32,7 @@ public final class LogfunnelSender implements AutoCloseable {
     private static final Object HOOK_LOCK = new Object();
     private static boolean hookInstalled;
 
-    /** Per-platform-thread encoders; virtual threads get a short-lived one per call instead. */
+    /** Per-platform-thread encoders (with their native buffers); virtual threads use one per call instead. */
     private static final ThreadLocal<RecordEncoder> ENCODER =
             ThreadLocal.withInitial(() -> new RecordEncoder(2048));
 
@@ -165,7 +165,10 @@ public final class LogfunnelSender implements AutoCloseable {
             }
             int code;
             if (Thread.currentThread().isVirtual()) {
-                code = new RecordEncoder(512).log(handle, entry);
+                // A virtual thread may be one of millions: no per-thread buffer, one confined arena per call.
+                try (Arena arena = Arena.ofConfined()) {
+                    code = new RecordEncoder(arena, 1024).log(handle, entry);
+                }
             } else {
                 code = ENCODER.get().log(handle, entry);
             }

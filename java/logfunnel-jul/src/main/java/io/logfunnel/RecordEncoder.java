@@ -23,6 +23,8 @@ final class RecordEncoder {
     private static final long FIELD_SIZE = Native.FIELD.byteSize();
     private static final int KEY_CACHE_MAX = 256;
 
+    /** Where buffers come from: a confined arena for a one-call encoder, else GC-managed memory. */
+    private final Arena arena;
     private MemorySegment buf;
     private String lastLogger;
     private byte[] lastLoggerBytes;
@@ -32,8 +34,16 @@ final class RecordEncoder {
     private byte[][] keyBytes = new byte[4][];
     private byte[][] valueBytes = new byte[4][];
 
+    /** An encoder for one platform thread, kept across calls. */
     RecordEncoder(long initialBytes) {
+        this.arena = null;
         buf = Arena.ofAuto().allocate(initialBytes, 8);
+    }
+
+    /** An encoder for one call (virtual threads), all of whose memory is freed when {@code arena} closes. */
+    RecordEncoder(Arena arena, long initialBytes) {
+        this.arena = arena;
+        buf = arena.allocate(initialBytes, 8);
     }
 
     /** Encodes {@code e} and passes it to {@code lf_log_record(sender, record)}; returns the result code. */
@@ -63,7 +73,10 @@ final class RecordEncoder {
         Arena oneCall = null;
         MemorySegment seg = buf;
         if (total > seg.byteSize()) {
-            if (total <= RETAIN_MAX) {
+            if (arena != null) {
+                buf = arena.allocate(total, 8);
+                seg = buf;
+            } else if (total <= RETAIN_MAX) {
                 buf = Arena.ofAuto().allocate(Math.min(RETAIN_MAX, Math.max(total, 2 * seg.byteSize())), 8);
                 seg = buf;
             } else {
