@@ -9,6 +9,8 @@
 #   --venv DIR      Python environment to use (default bench/.venv, created if missing)
 #   --no-install    do not (re)install ./python and the baselines into it
 #   --no-build      do not run cargo (use the binaries already in target/release)
+#   --profile WHAT  instead of the benchmark, print the profile behind RESULTS.md's notes:
+#                   `python` (py-spy of logfunnel.Handler's per-call path) or `collector` (perf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +18,14 @@ cmdline="bench/run.sh${*:+ $*}"
 venv=bench/.venv
 install=1
 build=1
+profile=
 pass=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --venv) venv=$2; shift 2 ;;
         --no-install) install=0; shift ;;
         --no-build) build=0; shift ;;
+        --profile) profile=$2; shift 2 ;;
         *) pass+=("$1"); shift ;;
     esac
 done
@@ -51,4 +55,7 @@ if [ "$build" = 1 ]; then
     cargo build -q --release --manifest-path bench/blaster/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}"
 fi
 
+if [ -n "$profile" ]; then
+    exec "$py" bench/python/profile.py "$profile"
+fi
 exec "$py" bench/python/main.py --command "$cmdline" ${pass[@]+"${pass[@]}"}
