@@ -119,12 +119,18 @@ def collector_profile(records: int = 400_000, procs: int = 2) -> None:
             ]
             for b in blasters:
                 b.stdout.readline()
+            before = collector.usage()
             t0 = time.perf_counter()
             for b in blasters:
                 b.stdin.write("go\n")
                 b.stdin.flush()
             arrival = wait_for_lines(out, records, lambda: all(b.poll() is not None for b in blasters))
-            print(f"{arrival.lines} records in {arrival.end - t0:.2f} s ({arrival.lines / (arrival.end - t0):,.0f}/s)")
+            cpu = collector.usage()["cpu_s"] - before["cpu_s"]
+            print(
+                f"{arrival.lines} records in {arrival.end - t0:.2f} s "
+                f"({arrival.lines / (arrival.end - t0):,.0f}/s); collector CPU {cpu:.2f} s = "
+                f"{cpu / max(arrival.lines, 1) * 1e6:.2f} us/record (under perf)"
+            )
         finally:
             perf.send_signal(2)
             perf.wait()
