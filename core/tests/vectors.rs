@@ -180,3 +180,32 @@ fn every_reason_code_has_a_vector() {
         );
     }
 }
+
+#[test]
+fn percent_engine_matches_python() {
+    use logfunnel_core::decode::percent::merge;
+    let text =
+        std::fs::read_to_string(vectors_dir().join("percent.json")).expect("read percent.json");
+    let doc: Value = serde_json::from_str(&text).expect("percent.json is JSON");
+    let cases = doc["cases"].as_array().expect("cases");
+    let mut failures = Vec::new();
+    for case in cases {
+        let fmt = case["fmt"].as_str().expect("fmt");
+        let got = merge(fmt, &case["args"]);
+        match (case.get("expected").and_then(Value::as_str), &got) {
+            (Some(want), Ok(s)) if s == want => {}
+            (None, Err(_)) => {}
+            (want, _) => failures.push(format!(
+                "{fmt} % {}: want {want:?}, got {got:?}",
+                case["args"]
+            )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ from Python:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

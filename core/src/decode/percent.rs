@@ -196,7 +196,8 @@ pub fn parse_directive(fmt: &str, start: usize) -> Result<Directive<'_>, Percent
     let Some(ch) = fmt[i.min(fmt.len())..].chars().next() else {
         return Err(PercentError::Incomplete { index: start });
     };
-    if !"sradiuoxXeEfFgGc%".contains(ch) {
+    // Only a bare `%%` is a literal: `%5%` and `%(a)%` are errors in Python 3 too.
+    if !"sradiuoxXeEfFgGc%".contains(ch) || (ch == '%' && i != start + 1) {
         return Err(PercentError::Unsupported {
             ch,
             code: ch as u32,
@@ -768,9 +769,12 @@ pub fn merge(msg: &str, args: &Value) -> Result<String, PercentError> {
         }
         let value = match d.key {
             Some(key) => match args {
-                Value::Object(map) if mapping => map
-                    .get(key)
-                    .ok_or_else(|| PercentError::MissingKey(key.to_string()))?,
+                Value::Object(map) if mapping => {
+                    // As in CPython: after a keyed directive no positional argument is left.
+                    next = positional.len();
+                    map.get(key)
+                        .ok_or_else(|| PercentError::MissingKey(key.to_string()))?
+                }
                 _ => return Err(PercentError::NeedMapping),
             },
             None => take(&mut next)?,
