@@ -41,7 +41,12 @@ class Sender:
         close_timeout: float = 5.0,
         host: Optional[str] = None,
     ) -> Sender: ...
-    def emit(self, record: logging.LogRecord, formatter: Optional[logging.Formatter] = None) -> int:
+    def emit(
+        self,
+        record: logging.LogRecord,
+        formatter: Optional[logging.Formatter] = None,
+        send_formatted: bool = False,
+    ) -> int:
         """0 queued, 1 filtered, 2 dropped (queue full), 3 dropped (closed)."""
     def flush(self, timeout: float) -> bool: ...
     def close(self, timeout: float) -> bool: ...

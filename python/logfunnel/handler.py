@@ -66,13 +66,18 @@ class Handler(logging.Handler):
       ``"push"`` (to a ``PULL``).
     - ``max_frame_bytes`` (1 MiB): larger records are truncated to fit (counted).
     - ``exit_timeout`` (5.0): the longest ``close()`` and the exit hooks wait for the queue to drain.
+    - ``send_formatted`` (False): send ``self.format(record)`` (the handler's formatter output, with
+      the traceback in it) as the message, like ``QueueHandler`` does, instead of the structured
+      fields. Without it a formatter only formats tracebacks (``formatException``): the message
+      stays the merged message (so ``basicConfig(handlers=[...])``, which sets a default formatter
+      on every handler, changes nothing on the wire).
     - ``flush_on_sigterm`` (True): in ``multiprocessing`` children whose SIGTERM is the default, flush
       (bounded by ``exit_timeout``) before dying of SIGTERM, so ``Pool.terminate()`` loses nothing.
     - ``host``, ``sndhwm``, ``heartbeat_ivl``, ``heartbeat_timeout``, ``reconnect_ivl``,
       ``reconnect_ivl_max``: see the README.
 
-    With no formatter set (the default) the record travels as structured fields and the collector
-    formats it. With a formatter set, its output is sent as the message (like ``QueueHandler``).
+    The record travels as structured fields (message, level, logger, source location, process,
+    thread, traceback, ``extra=`` fields) and the collector formats it.
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class Handler(logging.Handler):
         *,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
         flush_on_sigterm: bool = True,
+        send_formatted: bool = False,
         **options: Any,
     ) -> None:
         unknown = sorted(set(options) - set(_SENDER_OPTIONS))
@@ -99,6 +105,7 @@ class Handler(logging.Handler):
         self._options = dict(options)
         self.exit_timeout = exit_timeout
         self.flush_on_sigterm = bool(flush_on_sigterm)
+        self.send_formatted = bool(send_formatted)
         # Subclasses that override `emit` get the standard `handle` (with the lock).
         self._fast = type(self).emit is Handler.emit
         _register(self)
@@ -128,7 +135,7 @@ class Handler(logging.Handler):
         else:
             rv = record if _HANDLE_RETURNS_RECORD else True
         try:
-            self._native.emit(record, self.formatter)
+            self._native.emit(record, self.formatter, self.send_formatted)
         except Exception:
             self.handleError(record)
         return rv
@@ -136,7 +143,7 @@ class Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Queues ``record``; never raises (errors go to ``handleError`` and are counted)."""
         try:
-            self._native.emit(record, self.formatter)
+            self._native.emit(record, self.formatter, self.send_formatted)
         except Exception:
             self.handleError(record)
 
@@ -183,6 +190,7 @@ class Handler(logging.Handler):
             "level": self.level,
             "exit_timeout": self.exit_timeout,
             "flush_on_sigterm": self.flush_on_sigterm,
+            "send_formatted": self.send_formatted,
             "options": self._options,
             "formatter": self.formatter,
             "filters": list(self.filters),
@@ -197,6 +205,7 @@ def _rebuild(cls: Callable[..., Handler], endpoint: str, state: Dict[str, Any]) 
         state["level"],
         exit_timeout=state["exit_timeout"],
         flush_on_sigterm=state["flush_on_sigterm"],
+        send_formatted=state["send_formatted"],
         **state["options"],
     )
     if state["formatter"] is not None:

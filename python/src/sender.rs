@@ -24,7 +24,7 @@ use std::time::Duration;
 struct LoggingRefs {
     /// `logging.LogRecord`: records of exactly this type get the native `getMessage`.
     log_record: Py<PyType>,
-    /// `logging._defaultFormatter`, for `formatException` when the handler has no formatter.
+    /// `logging._defaultFormatter`, for tracebacks when the handler has no formatter.
     default_formatter: Py<PyAny>,
     /// Attribute names of a plain `LogRecord` (plus `message` and `asctime`, which formatters add):
     /// any other attribute is a user field from `extra=`.
@@ -160,16 +160,19 @@ impl PySender {
         })
     }
 
-    /// Converts `record` and offers it to the queue. `formatter`: the handler's own formatter, or
-    /// `None`. Returns an outcome code (0 queued, 1 filtered, 2 dropped: queue full, 3 dropped: closed).
-    #[pyo3(signature = (record, formatter = None))]
+    /// Converts `record` and offers it to the queue. `formatter`: the handler's formatter or `None`;
+    /// it formats tracebacks (`formatException`), and with `send_formatted` its `format` output is
+    /// sent as the message instead of the merged message. Returns an outcome code (0 queued,
+    /// 1 filtered, 2 dropped: queue full, 3 dropped: closed).
+    #[pyo3(signature = (record, formatter = None, send_formatted = false))]
     fn emit(
         &self,
         py: Python<'_>,
         record: &Bound<'_, PyAny>,
         formatter: Option<&Bound<'_, PyAny>>,
+        send_formatted: bool,
     ) -> PyResult<u8> {
-        let rec = match build_record(py, record, formatter) {
+        let rec = match build_record(py, record, formatter, send_formatted) {
             Ok(rec) => rec,
             Err(e) => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
@@ -297,6 +300,7 @@ fn build_record<'py>(
     py: Python<'py>,
     record: &Bound<'py, PyAny>,
     formatter: Option<&Bound<'py, PyAny>>,
+    send_formatted: bool,
 ) -> PyResult<Record> {
     let refs = logging_refs(py)?;
     let dict = record
@@ -355,10 +359,14 @@ fn build_record<'py>(
         ..Record::default()
     };
 
-    if let Some(formatter) = formatter {
-        // An explicit formatter: send its output as the message, like `QueueHandler.prepare` does;
-        // the traceback and stack are part of that text.
-        rec.msg = to_text(&formatter.call_method1(intern!(py, "format"), (record,))?);
+    let exc_formatter = match formatter {
+        Some(f) => f.clone(),
+        None => refs.default_formatter.bind(py).clone(),
+    };
+    if send_formatted {
+        // Preformatted text as the message, like `QueueHandler.prepare`; the traceback and stack
+        // are part of that text.
+        rec.msg = to_text(&exc_formatter.call_method1(intern!(py, "format"), (record,))?);
     } else {
         rec.msg = message(py, refs, record, msg, args)?;
         rec.exc_text = opt_text(exc_text).filter(|t| !t.is_empty());
@@ -366,10 +374,7 @@ fn build_record<'py>(
             if let Some(ei) = exc_info {
                 if ei.is_truthy()? {
                     // As `Formatter.format` does: format once and cache it on the record.
-                    let text = refs
-                        .default_formatter
-                        .bind(py)
-                        .call_method1(intern!(py, "formatException"), (ei,))?;
+                    let text = exc_formatter.call_method1(intern!(py, "formatException"), (ei,))?;
                     record.setattr(intern!(py, "exc_text"), &text)?;
                     rec.exc_text = Some(to_text(&text)).filter(|t| !t.is_empty());
                 }

@@ -24,6 +24,7 @@ logging.config.dictConfig({
             "class": "logfunnel.Handler",
             "endpoint": EP,
             "formatter": "plain",
+            "send_formatted": True,
             "level": "ERROR",
         },
     },

@@ -204,18 +204,41 @@ def test_emit_never_raises_and_counts_errors(collector, handler, capsys):
     assert "--- Logging error ---" in err and "TypeError" in err
 
 
-def test_formatter_output_is_sent_as_the_message(collector, handler):
-    handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
-    log = make_logger("t.fmt", handler)
+def test_send_formatted_sends_the_formatter_output(collector):
+    h = logfunnel.Handler(collector.endpoint, send_formatted=True)
+    h.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
     try:
-        1 / 0
-    except ZeroDivisionError:
-        log.exception("with %s", "formatter")
-    assert handler.flush(10)
+        log = make_logger("t.fmt", h)
+        try:
+            1 / 0
+        except ZeroDivisionError:
+            log.exception("with %s", "formatter")
+        assert h.flush(10)
+    finally:
+        h.close()
     (r,) = collector.records(1)
     assert r["msg"].startswith("ERROR:t.fmt:with formatter\nTraceback")
     assert "ZeroDivisionError" in r["msg"]
     assert "exc_text" not in r
+
+
+def test_a_formatter_only_formats_tracebacks(collector, handler):
+    """basicConfig(handlers=[...]) gives every handler a formatter: the message must not change."""
+
+    class Short(logging.Formatter):
+        def formatException(self, ei) -> str:
+            return "short: %s" % ei[1]
+
+    handler.setFormatter(Short("%(levelname)s:%(name)s:%(message)s"))
+    log = make_logger("t.fmt2", handler)
+    try:
+        raise KeyError("k")
+    except KeyError:
+        log.exception("plain %s", "message")
+    assert handler.flush(10)
+    (r,) = collector.records(1)
+    assert r["msg"] == "plain message"
+    assert r["exc_text"] == "short: 'k'"
 
 
 def test_custom_record_factory_and_filters(collector, handler):
@@ -294,7 +317,12 @@ def test_bad_options_raise_builtin_exceptions():
 
 def test_pickle_rebuilds_the_handler(collector):
     h = logfunnel.Handler(
-        collector.endpoint, logging.INFO, exit_timeout=2, overflow="drop_oldest", queue_capacity=100
+        collector.endpoint,
+        logging.INFO,
+        exit_timeout=2,
+        send_formatted=True,
+        overflow="drop_oldest",
+        queue_capacity=100,
     )
     h.setFormatter(logging.Formatter("P %(message)s"))
     h.set_name("pickled")
@@ -305,7 +333,7 @@ def test_pickle_rebuilds_the_handler(collector):
     try:
         assert type(h2) is logfunnel.Handler and h2 is not h
         assert h2.endpoint == collector.endpoint and h2.level == logging.INFO
-        assert h2.exit_timeout == 2 and h2.name == "pickled"
+        assert h2.exit_timeout == 2 and h2.name == "pickled" and h2.send_formatted
         assert h2.options == {"overflow": "drop_oldest", "queue_capacity": 100}
         log = make_logger("t.pickle", h2)
         log.info("from the copy")
