@@ -56,3 +56,106 @@ fn every_format_vector_matches_python() {
         failures.join("\n")
     );
 }
+
+/// Format strings come from config files and command lines: whatever they hold, building a formatter
+/// returns `Ok` or `Err` and formatting never panics. Deterministic mutations of the vector formats.
+#[test]
+fn mutated_formats_never_panic() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors/format.json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let cases = doc["cases"].as_array().expect("cases");
+    let mut record = decode_frame(
+        &serde_json::to_vec(&cases[0]["record"]).expect("record"),
+        &DecodeLimits::default(),
+    )
+    .expect("decodes");
+    record.push_extra("user", serde_json::json!({"k": [1, 2.5, null]}));
+    record.exc_text = Some("Traceback: x".into());
+    const BITS: &[&str] = &[
+        "%",
+        "(",
+        ")",
+        "{",
+        "}",
+        "$",
+        "!",
+        ":",
+        ".",
+        "*",
+        "-",
+        "0",
+        "9",
+        "99999999999999999999",
+        "é",
+        "😀",
+        "%(",
+        "%(name",
+        "{name",
+        "${",
+        "$$",
+        "%%",
+        ":<",
+        "!r",
+        "s",
+        "d",
+        "f",
+        "x",
+        "%-",
+        "%Z",
+        "%-d",
+        "%c",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let styles = [Style::Percent, Style::Brace, Style::Dollar];
+    let (mut built, mut refused) = (0, 0);
+    for _ in 0..4000 {
+        let case = &cases[rand(cases.len())];
+        let mut fmt: Vec<char> = case["fmt"].as_str().expect("fmt").chars().collect();
+        let mut datefmt: Vec<char> = case["datefmt"]
+            .as_str()
+            .unwrap_or("%Y %H")
+            .chars()
+            .collect();
+        for _ in 0..1 + rand(3) {
+            let target = if rand(3) == 0 { &mut datefmt } else { &mut fmt };
+            let at = rand(target.len() + 1);
+            match rand(3) {
+                0 => target
+                    .splice(at..at, BITS[rand(BITS.len())].chars())
+                    .for_each(drop),
+                1 if at < target.len() => {
+                    target.remove(at);
+                }
+                _ => target.truncate(at),
+            }
+        }
+        let fmt: String = fmt.into_iter().collect();
+        let datefmt: String = datefmt.into_iter().collect();
+        let style = styles[rand(3)];
+        match Formatter::new_with_style(&fmt, style).and_then(|f| f.with_datefmt(Some(&datefmt))) {
+            Ok(f) => {
+                built += 1;
+                for utc in [true, false] {
+                    let f = f.clone().with_utc(utc);
+                    let line = f.format_to_string(&record);
+                    assert!(line.ends_with("Traceback: x"), "{fmt:?} gave {line:?}");
+                }
+            }
+            Err(e) => {
+                refused += 1;
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+    assert!(
+        built > 100 && refused > 100,
+        "built {built}, refused {refused}"
+    );
+}
