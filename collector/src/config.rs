@@ -50,7 +50,10 @@ pub struct Config {
     /// `ZMQ_RCVHWM` of every receiving socket (messages buffered per connection by libzmq).
     #[serde(default = "default_rcvhwm")]
     pub rcvhwm: i32,
-    /// Most records waiting between the receiving thread and the writing thread.
+    /// Most records waiting between the receiving thread and the writing thread. Generous on purpose:
+    /// while the writer is behind, the receiver must keep reading its connections, because a sender
+    /// that exits leaves its last records in the kernel's socket buffers, and those are discarded if
+    /// the collector stops reading them for long (its libzmq connection stops reading at `rcvhwm`).
     #[serde(default = "default_queue_max_records")]
     pub queue_max_records: usize,
     /// Most bytes (of received frames) waiting between the receiving thread and the writing thread.
@@ -430,11 +433,11 @@ pub fn default_rcvhwm() -> i32 {
 }
 /// Default for `queue_max_records`.
 pub fn default_queue_max_records() -> usize {
-    65_536
+    1_000_000
 }
-/// Default for `queue_max_bytes`: 64 MiB.
+/// Default for `queue_max_bytes`: 256 MiB.
 pub fn default_queue_max_bytes() -> usize {
-    64 * 1024 * 1024
+    256 * 1024 * 1024
 }
 /// Default for `flush_interval_ms`.
 pub fn default_flush_interval_ms() -> u64 {

@@ -14,6 +14,15 @@ use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_logfunnel-collector");
 
+/// These tests spawn processes while senders connect; they run one at a time because libzmq as built
+/// here marks sockets close-on-exec only after creating them, so a process spawned by one test could
+/// inherit another test's sender connection (see collector_e2e.rs).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn run(args: &[&str], cwd: &Path) -> Output {
     Command::new(BIN)
         .args(args)
@@ -93,6 +102,7 @@ fn write_config(dir: &tempfile::TempDir, text: &str) -> PathBuf {
 
 #[test]
 fn help_is_there_for_a_new_user() {
+    let _serial = serial();
     let dir = tempdir();
     let out = run(&["--help"], dir.path());
     assert_eq!(out.status.code(), Some(0));
@@ -113,6 +123,7 @@ fn help_is_there_for_a_new_user() {
 
 #[test]
 fn every_config_error_names_the_key_and_exits_2() {
+    let _serial = serial();
     let dir = tempdir();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_port = busy.local_addr().unwrap().port();
@@ -186,6 +197,7 @@ fn every_config_error_names_the_key_and_exits_2() {
 
 #[test]
 fn the_example_config_checks_and_runs_as_written() {
+    let _serial = serial();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/collector.toml");
     let dir = tempdir();
     let example_s = example.to_str().unwrap();
@@ -233,6 +245,7 @@ fn the_example_config_checks_and_runs_as_written() {
 
 #[test]
 fn sigterm_drains_records_in_flight_and_exits_0() {
+    let _serial = serial();
     const N: u64 = 50_000;
     let dir = tempdir();
     let sub = ipc(&dir, "sub");
@@ -262,6 +275,7 @@ fn sigterm_drains_records_in_flight_and_exits_0() {
 
 #[test]
 fn sighup_reopens_a_file_renamed_under_the_collector() {
+    let _serial = serial();
     let dir = tempdir();
     let sub = ipc(&dir, "sub");
     let log = dir.path().join("app.log");
@@ -300,6 +314,7 @@ fn sighup_reopens_a_file_renamed_under_the_collector() {
 
 #[test]
 fn second_signal_exits_at_once() {
+    let _serial = serial();
     let dir = tempdir();
     let sub = ipc(&dir, "sub");
     let p = Proc::spawn(
@@ -331,6 +346,7 @@ fn second_signal_exits_at_once() {
 
 #[test]
 fn tail_shows_what_the_collector_accepts() {
+    let _serial = serial();
     let dir = tempdir();
     let sub = ipc(&dir, "sub");
     let publish = ipc(&dir, "tail");
@@ -402,6 +418,7 @@ fn tail_shows_what_the_collector_accepts() {
 
 #[test]
 fn metrics_and_stats_through_the_binary() {
+    let _serial = serial();
     let dir = tempdir();
     let sub = ipc(&dir, "sub");
     let p = Proc::spawn(
