@@ -1,11 +1,14 @@
 /*
  * Per-call cost of logging from C, and whether memory grows over a long run.
  *
- *   bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS]
+ *   bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST]
  *
  * Part 1 times every call with CLOCK_MONOTONIC and prints the median, p90 and p99 for each entry point,
  * minus the median cost of the timer itself. Every timed call must only enqueue (return LF_OK): the
- * sender's queue is large enough, and a collector drains it in the background.
+ * sender's queue is large enough, and a collector drains it in the background. With BURST > 0 the
+ * program waits (untimed, lf_flush) for the queue to drain after every BURST calls, like an application
+ * that logs between pieces of work; with 0 (default) it logs in a tight loop, faster than the sender
+ * can encode and send, so the queue grows during the run.
  * Part 2 logs LONG_RUN_CALLS records and, every tenth of the way, waits for the queue to drain
  * (lf_flush) and samples the heap bytes in use (mallinfo2) and the resident set size: after warm-up
  * they must stay flat.
@@ -105,7 +108,7 @@ int main(int argc, char **argv) {
     int v;
     long not_queued = 0;
     if (argc < 2 || ns == NULL) {
-        fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS]\n");
+        fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST]\n");
         return 2;
     }
     o = lf_options_new();
@@ -127,7 +130,8 @@ int main(int argc, char **argv) {
     LF_INFO(s, "bench", "warm-up");
     lf_flush(s, 10000);
 
-    printf("library %s, %zu calls per variant\n", lf_version(), calls);
+    printf("library %s, %zu calls per variant, %s\n", lf_version(), calls,
+           burst > 0 ? "in bursts (queue drained between them)" : "tight loop");
     printf("%-32s %10s %10s %10s\n", "call", "median ns", "p90 ns", "p99 ns");
     for (v = 0; v < V_COUNT; v++) {
         for (i = 0; i < calls; i++) {

@@ -63,9 +63,17 @@ pub(crate) unsafe fn text_cstr(ptr: *const c_char) -> Option<String> {
 
 /// Bytes as an owned `String`, each invalid UTF-8 sequence replaced by U+FFFD (never rejected).
 pub(crate) fn lossy(b: &[u8]) -> String {
-    match String::from_utf8_lossy(b) {
-        Cow::Borrowed(s) => s.to_owned(),
-        Cow::Owned(s) => s,
+    // Most log text is ASCII: check that word by word first; the lossy scan only runs on invalid input.
+    if b.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return unsafe { String::from_utf8_unchecked(b.to_vec()) };
+    }
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => match String::from_utf8_lossy(b) {
+            Cow::Borrowed(s) => s.to_owned(),
+            Cow::Owned(s) => s,
+        },
     }
 }
 
