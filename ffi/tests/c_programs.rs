@@ -216,6 +216,24 @@ fn exiting_right_after_close_or_free_loses_nothing() {
 }
 
 #[test]
+fn exiting_without_close_does_not_hang() {
+    // Without lf_close the queued records may be lost (the README says to close), but the process
+    // must still exit promptly: run's hang guard fails the test otherwise.
+    let exe = build("exit_fast", Link::Shared);
+    let rx = Receiver::start();
+    run_ok(&exe, &[&rx.endpoint, "3000", "none"], None);
+    let got = rx.wait_for(3000, Duration::from_millis(500));
+    assert!(got.len() <= 3000);
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(
+            r.str("msg"),
+            format!("exit {i}"),
+            "what arrives is in order"
+        );
+    }
+}
+
+#[test]
 fn without_a_collector_calls_and_close_are_bounded_and_drops_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     for link in LINKS {
