@@ -22,6 +22,15 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class Main {
     private Main() {}
 
+    private static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         boolean quick = false;
         int threads = 1;
@@ -51,9 +60,11 @@ public final class Main {
             o.warmupIterations(3).warmupTime(TimeValue.seconds(2)).measurementIterations(5)
                     .measurementTime(TimeValue.seconds(2));
         }
+        String loadBefore = loadAverage();
         Collection<RunResult> results = new Runner(o.build()).run();
 
-        Map<String, double[]> byKey = new HashMap<>(); // "shape/appender" -> {ns/op, error, B/op}
+        // "shape/appender" -> {mean ns, error, B/op, p50, p90, p99}
+        Map<String, double[]> byKey = new HashMap<>();
         for (RunResult r : results) {
             String method = r.getParams().getBenchmark();
             String shape = method.substring(method.lastIndexOf('.') + 1);
@@ -63,30 +74,46 @@ public final class Main {
             if (alloc == null) {
                 alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
             }
+            var st = primary.getStatistics();
             byKey.put(shape + "/" + appender, new double[] {primary.getScore(), primary.getScoreError(),
-                    alloc == null ? Double.NaN : alloc.getScore()});
+                    alloc == null ? Double.NaN : alloc.getScore(), st.getPercentile(50), st.getPercentile(90),
+                    st.getPercentile(99)});
         }
         System.out.println();
-        System.out.printf("Logback call cost, %d thread(s), JDK %s, %d CPUs%n", threads,
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-10s %-10s %14s %12s%n", "shape", "appender", "ns/call", "B/call");
-        for (String shape : List.of("burst", "sustained")) {
+        System.out.printf("Logback call cost, %d thread(s), JDK %s, %d CPUs, load average before: %s%n", threads,
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadBefore);
+        System.out.printf("%-10s %-10s %10s %10s %10s %10s %8s%n", "shape", "appender", "mean ns", "p50 ns", "p90 ns",
+                "p99 ns", "B/call");
+        for (String shape : List.of("call", "sustained")) {
             for (String a : List.of("file", "async", "logfunnel")) {
                 double[] v = byKey.get(shape + "/" + a);
-                if (v != null) {
-                    System.out.printf("%-10s %-10s %8.0f ± %-4.0f %12.0f%n", shape, a, v[0], v[1], v[2]);
+                if (v == null) {
+                    continue;
+                }
+                if (shape.equals("call")) {
+                    System.out.printf("%-10s %-10s %10.0f %10.0f %10.0f %10.0f %8.0f%n", shape, a, v[0], v[3], v[4],
+                            v[5], v[2]);
+                } else {
+                    System.out.printf("%-10s %-10s %10.0f %10s %10s %10s %8.0f%n", shape, a, v[0], "-", "-", "-", v[2]);
                 }
             }
         }
         System.out.println();
-        for (String shape : List.of("burst", "sustained")) {
-            double[] lf = byKey.get(shape + "/logfunnel");
-            double[] file = byKey.get(shape + "/file");
-            double[] async = byKey.get(shape + "/async");
-            if (lf != null && file != null && async != null) {
-                System.out.printf("ratio %-9s logfunnel/FileAppender = %.2f   logfunnel/AsyncAppender = %.2f%n",
-                        shape, lf[0] / file[0], lf[0] / async[0]);
-            }
+        double[] lf = byKey.get("call/logfunnel");
+        double[] file = byKey.get("call/file");
+        double[] async = byKey.get("call/async");
+        if (lf != null && file != null && async != null) {
+            System.out.printf("ratio call median  logfunnel/FileAppender = %.2f   logfunnel/AsyncAppender = %.2f%n",
+                    lf[3] / file[3], lf[3] / async[3]);
+            System.out.printf("ratio call mean    logfunnel/FileAppender = %.2f   logfunnel/AsyncAppender = %.2f%n",
+                    lf[0] / file[0], lf[0] / async[0]);
+        }
+        lf = byKey.get("sustained/logfunnel");
+        file = byKey.get("sustained/file");
+        async = byKey.get("sustained/async");
+        if (lf != null && file != null && async != null) {
+            System.out.printf("ratio sustained    logfunnel/FileAppender = %.2f   logfunnel/AsyncAppender = %.2f%n",
+                    lf[0] / file[0], lf[0] / async[0]);
         }
     }
 }
