@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import weakref
 from typing import Any, Callable, Dict, Optional, Union
 
@@ -106,6 +107,8 @@ class Handler(logging.Handler):
         self.exit_timeout = exit_timeout
         self.flush_on_sigterm = bool(flush_on_sigterm)
         self.send_formatted = bool(send_formatted)
+        # When a default-timeout flush last gave up (see `close`).
+        self._flush_gave_up_at: Optional[float] = None
         # Subclasses that override `emit` get the standard `handle` (with the lock).
         self._fast = type(self).emit is Handler.emit
         _register(self)
@@ -150,15 +153,22 @@ class Handler(logging.Handler):
     def flush(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
         """Waits until every queued record is handed to the socket, at most ``timeout`` seconds
         (default ``exit_timeout``). Returns True if everything was handed over."""
-        if timeout is None:
-            timeout = self.exit_timeout
-        return self._native.flush(float(timeout))
+        if timeout is not None:
+            return self._native.flush(float(timeout))
+        ok = self._native.flush(self.exit_timeout)
+        self._flush_gave_up_at = None if ok else time.monotonic()
+        return ok
 
     def close(self, timeout: Optional[float] = None) -> None:
         """Flushes (at most ``timeout``, default ``exit_timeout`` seconds) and closes the socket.
         Records logged afterwards are counted as dropped."""
         if timeout is None:
             timeout = self.exit_timeout
+            gave_up = self._flush_gave_up_at
+            if gave_up is not None and time.monotonic() - gave_up < 1.0:
+                # logging.shutdown() calls flush() then close(): when that flush already waited
+                # exit_timeout in vain, do not wait a second time (the bound is for the whole exit).
+                timeout = 0.0
         try:
             self._native.close(float(timeout))
         finally:

@@ -256,7 +256,9 @@ def test_no_collector_does_not_hang_or_grow(tmp_path, mode):
     stats = json.loads(proc.stdout)
     assert stats["enqueued"] + stats["dropped"] == 10000
     assert stats["sent"] <= 10000
-    assert elapsed < 30  # the subprocess timeout is the real check: it ended by itself
+    # The subprocess timeout is the real check (it ended by itself); the exit waited exit_timeout
+    # once (logging.shutdown's flush), not once more for close.
+    assert elapsed < 30
     assert "Traceback" not in proc.stderr
 
 
