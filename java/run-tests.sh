@@ -49,12 +49,15 @@ echo "run-tests.sh: JDK $JAVA_HOME ($(java_feature "$JAVA_HOME")), $(mvn -v 2>/d
 
 echo "run-tests.sh: cargo build -p logfunnel-ffi -p logfunnel-collector"
 (cd "$repo" && cargo build -q -p logfunnel-ffi -p logfunnel-collector)
+target="${CARGO_TARGET_DIR:-$repo/target}"
+target="$(cd "$target" && pwd)"
 
 cd "$here"
 rm -rf logfunnel-jul/target/surefire-reports logfunnel-logback/target/surefire-reports
 status=0
 # (Debian's Maven 3.8 prints bare colour resets even in batch mode; strip them.)
-mvn -q -B -Dstyle.color=never verify "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' || status=$?
+mvn -q -B -Dstyle.color=never verify \
+    -Dlogfunnel.native.dir="$target/debug" -Dlogfunnel.collector="$target/debug/logfunnel-collector" "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' || status=$?
 
 # Surefire's totals, summed over the modules' XML reports.
 tests=0 failures=0 errors=0 skipped=0 failed_names=()
