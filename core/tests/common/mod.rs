@@ -22,13 +22,22 @@ impl Listener {
         Self::bind(zmq::PULL, "tcp://127.0.0.1:*")
     }
 
+    /// A `SUB` whose receive buffer is small, so a slow reader pushes back on the sender.
+    pub fn sub_with_hwm(rcvhwm: i32) -> Listener {
+        Self::bind_with_hwm(zmq::SUB, "tcp://127.0.0.1:*", rcvhwm)
+    }
+
     pub fn bind(kind: zmq::SocketType, endpoint: &str) -> Listener {
+        Self::bind_with_hwm(kind, endpoint, 100_000)
+    }
+
+    pub fn bind_with_hwm(kind: zmq::SocketType, endpoint: &str, rcvhwm: i32) -> Listener {
         let ctx = zmq::Context::new();
         let socket = ctx.socket(kind).unwrap();
         if kind == zmq::SUB {
             socket.set_subscribe(b"").unwrap();
         }
-        socket.set_rcvhwm(100_000).unwrap();
+        socket.set_rcvhwm(rcvhwm).unwrap();
         socket.set_linger(0).unwrap();
         socket.bind(endpoint).unwrap();
         let endpoint = socket.get_last_endpoint().unwrap().unwrap();
