@@ -101,7 +101,7 @@ public final class LogEntry {
     public LogEntry timeMillis(long epochMillis) {
         hasTime = true;
         epochSecond = Math.floorDiv(epochMillis, 1000);
-        nanos = (int) Math.floorMod(epochMillis, 1000) * 1_000_000;
+        nanos = Math.floorMod(epochMillis, 1000) * 1_000_000;
         return this;
     }
 

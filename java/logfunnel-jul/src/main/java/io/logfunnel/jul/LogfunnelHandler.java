@@ -61,6 +61,7 @@ public class LogfunnelHandler extends Handler {
      *     refused
      * @throws IllegalArgumentException for a value that cannot be parsed (the message names the key)
      */
+    @SuppressWarnings("this-escape") // Handler's own setters, as every JDK handler calls them
     public LogfunnelHandler() {
         String prefix = LogfunnelHandler.class.getName() + ".";
         if (getClass() != LogfunnelHandler.class) {
@@ -111,6 +112,7 @@ public class LogfunnelHandler extends Handler {
      *
      * @param includeCallerData whether to send the source class and method
      */
+    @SuppressWarnings("this-escape") // Handler's own setters, as every JDK handler calls them
     public LogfunnelHandler(SenderOptions options, boolean includeCallerData) {
         this.includeCallerData = includeCallerData;
         setLevel(Level.ALL);
