@@ -19,7 +19,9 @@ class NativeLibraryTest {
 
     /** The library cargo built (the same file the pom packages into the jar). */
     static Path builtLibrary() {
-        Path p = Collector.repo().resolve("target/debug").resolve(LIB);
+        String dir = System.getProperty("logfunnel.test.native.dir");
+        Path p = (dir != null ? Path.of(dir) : Collector.repo().resolve("target/debug")).resolve(LIB)
+                .toAbsolutePath().normalize();
         assertTrue(Files.isRegularFile(p), "cargo build -p logfunnel-ffi first: " + p);
         return p;
     }
