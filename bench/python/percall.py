@@ -8,6 +8,9 @@ Handlers, each with its receiving side running in another process so every call 
   (e) mpqueue    QueueHandler(multiprocessing.Queue) -> QueueListener process
 
 Runs are interleaved (a b c d e, a b c d e, ...) so slow drift on a shared machine hits all alike.
+Each run records wall time per call (the figure the targets use) and the CPU time the whole process
+(every thread: sender I/O threads, queue feeder threads) spent per call, which a busy machine
+disturbs less.
 Between runs the receivers are given time to drain, so a run never pays for the previous one's backlog.
 Prints one JSON object on stdout.
 """
@@ -39,18 +42,21 @@ HANDLERS = ["floor", "logfunnel", "cookbook", "pushjson", "mpqueue"]
 SIZE_HANDLERS = ["floor", "logfunnel", "pushjson"]
 
 
-def timed_loop(log: logging.Logger, n: int) -> float:
-    t0 = time.perf_counter()
+def timed_loop(log: logging.Logger, n: int) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) per call."""
+    c0, t0 = time.process_time(), time.perf_counter()
     for i in range(n):
         log.info("record %d", i)
-    return (time.perf_counter() - t0) / n
+    t1, c1 = time.perf_counter(), time.process_time()
+    return (t1 - t0) / n, (c1 - c0) / n
 
 
-def timed_loop_payload(log: logging.Logger, n: int, pad: str) -> float:
-    t0 = time.perf_counter()
+def timed_loop_payload(log: logging.Logger, n: int, pad: str) -> tuple[float, float]:
+    c0, t0 = time.process_time(), time.perf_counter()
     for i in range(n):
         log.info("record %d %s", i, pad)
-    return (time.perf_counter() - t0) / n
+    t1, c1 = time.perf_counter(), time.process_time()
+    return (t1 - t0) / n, (c1 - c0) / n
 
 
 def main() -> None:
@@ -136,11 +142,14 @@ def main() -> None:
                     drains[name]()
 
             percall: dict[str, list[float]] = {h: [] for h in wanted}
+            percall_cpu: dict[str, list[float]] = {h: [] for h in wanted}
             for _ in range(args.runs):
                 for name in wanted:
-                    percall[name].append(
-                        measure(name, lambda n: timed_loop(log, n if n is not None else args.calls))
+                    wall, cpu = measure(
+                        name, lambda n: timed_loop(log, n if n is not None else args.calls)
                     )
+                    percall[name].append(wall)
+                    percall_cpu[name].append(cpu)
 
             by_size: dict[str, dict[str, list[float]]] = {}
             for size in sizes:
@@ -154,7 +163,7 @@ def main() -> None:
                                 lambda n: timed_loop_payload(
                                     log, n if n is not None else args.size_calls, pad
                                 ),
-                            )
+                            )[0]
                         )
             lf_stats = handlers["logfunnel"].stats() if "logfunnel" in handlers else {}
             out = {
@@ -162,6 +171,7 @@ def main() -> None:
                 "runs": args.runs,
                 "size_calls": args.size_calls,
                 "percall": percall,
+                "percall_cpu": percall_cpu,
                 "by_size": by_size,
                 "logfunnel_stats": {k: v for k, v in dict(lf_stats).items()},
                 "collector_hwm_kib": collector.usage()["hwm_kib"] if collector else 0,
