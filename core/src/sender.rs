@@ -798,6 +798,9 @@ struct IoThread {
     subscribed: bool,
 }
 
+/// How long the I/O thread keeps polling the queue after it ran dry, before it sleeps until woken.
+const LINGER: Duration = Duration::from_millis(1);
+
 /// Records the I/O thread takes from the queue at once.
 const BATCH: usize = 512;
 
@@ -805,6 +808,7 @@ impl IoThread {
     fn run(mut self) {
         let mut batch: VecDeque<(u64, Record, usize)> = VecDeque::with_capacity(BATCH);
         let mut frames: VecDeque<Vec<u8>> = VecDeque::with_capacity(BATCH);
+        let mut lingered = false;
         let linger_deadline = loop {
             self.read_subscriptions();
             // Hand encoded frames to libzmq.
@@ -836,6 +840,7 @@ impl IoThread {
             }
             // Records stay in the queue (where `DropOldest` can still reach them) until they can be sent.
             if self.subscribed && frames.is_empty() && !st.queue.is_empty() {
+                lingered = false;
                 let n = st.queue.len().min(BATCH);
                 batch.extend(st.queue.drain(..n));
                 let freed: usize = batch.iter().map(|(_, _, c)| c).sum();
@@ -876,8 +881,18 @@ impl IoThread {
                     break deadline;
                 }
             }
-            if idle {
+            if idle && !lingered && st.waiters == 0 {
+                // Just ran dry: wait a moment without asking to be woken, so that records logged
+                // meanwhile go out together (one wake-up per batch, not one futex wake per record).
+                lingered = true;
+                let _ = self
+                    .shared
+                    .wake_io
+                    .wait_timeout(st, LINGER)
+                    .unwrap_or_else(|e| e.into_inner());
+            } else if idle {
                 // Nothing to send: sleep until a log call wakes us (or poll subscriptions now and then).
+                lingered = false;
                 st.io_waiting = true;
                 let (g, _) = self
                     .shared
