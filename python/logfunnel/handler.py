@@ -338,7 +338,8 @@ _after_fork_token = _AfterForkToken()
 def _after_fork_in_child() -> None:
     # The native senders rebuild their sockets and threads on first use in the child; only the
     # Python-level exit hooks need work here.
-    global _finalizer_pid, _sigterm_pid
+    global _finalizer_pid, _sigterm_pid, _hooks_lock
+    _hooks_lock = threading.Lock()  # another thread may have held it at the fork
     _finalizer_pid = None
     _sigterm_pid = None
     if not _handlers:
