@@ -193,6 +193,38 @@ class SenderTest {
     }
 
     @Test
+    void pushModeReachesThePullEndpoint() throws Exception {
+        try (LogfunnelSender s = LogfunnelSender.open(new SenderOptions().endpoint(collector.pullEndpoint())
+                .mode(SocketMode.PUSH).closeTimeoutMillis(10_000))) {
+            for (int i = 0; i < 50; i++) {
+                assertEquals(Outcome.QUEUED, s.log(Levels.INFO, "sender.push", "p" + i));
+            }
+        }
+        List<Map<String, Object>> rs = collector.awaitLogger("sender.push", 50);
+        assertEquals("p49", rs.get(49).get("msg"));
+    }
+
+    @Test
+    void aFullQueueDropsTheNewestAndCountsIt() {
+        LogfunnelSender s = LogfunnelSender.open(new SenderOptions().endpoint("tcp://127.0.0.1:9")
+                .queueCapacity(10).overflow(OverflowPolicy.DROP_NEWEST).shutdownHook(false));
+        int queued = 0;
+        int full = 0;
+        for (int i = 0; i < 25; i++) {
+            Outcome o = s.log(Levels.INFO, "sender.full-queue", "m" + i);
+            if (o == Outcome.QUEUED) {
+                queued++;
+            } else if (o == Outcome.QUEUE_FULL) {
+                full++;
+            }
+        }
+        assertEquals(10, queued);
+        assertEquals(15, full);
+        assertEquals(15, s.stats().droppedQueueFull());
+        s.close(Duration.ZERO);
+    }
+
+    @Test
     void withoutACollectorFlushAndCloseGiveUpInTime() {
         LogfunnelSender s = LogfunnelSender.open(new SenderOptions().endpoint("tcp://127.0.0.1:9")
                 .shutdownHook(false));

@@ -24,12 +24,14 @@ public final class Collector implements AutoCloseable {
     private final Path jsonl;
     private final Path log;
     private final int port;
+    private final int pullPort;
 
-    private Collector(Process process, Path jsonl, Path log, int port) {
+    private Collector(Process process, Path jsonl, Path log, int port, int pullPort) {
         this.process = process;
         this.jsonl = jsonl;
         this.log = log;
         this.port = port;
+        this.pullPort = pullPort;
     }
 
     /** The collector binary: system property {@code logfunnel.test.collector} (set by the pom). */
@@ -51,27 +53,33 @@ public final class Collector implements AutoCloseable {
         return Path.of(System.getProperty("logfunnel.test.repo", "../..")).toAbsolutePath().normalize();
     }
 
-    /** Starts a collector in {@code dir} and waits until it accepts connections. */
+    /**
+     * Starts a collector in {@code dir} (a SUB endpoint for XPUB senders and a PULL endpoint for PUSH
+     * senders) and waits until it accepts connections.
+     */
     public static Collector start(Path dir) throws IOException, InterruptedException {
         int port = freePort();
+        int pullPort = freePort();
         Path jsonl = dir.resolve("records.jsonl");
         Path config = dir.resolve("collector.toml");
         Path log = dir.resolve("collector.log");
         Files.writeString(config, """
                 bind = ["tcp://127.0.0.1:%d"]
+                pull = ["tcp://127.0.0.1:%d"]
                 flush_interval_ms = 50
 
                 [[sink]]
                 kind = "jsonl"
                 path = "%s"
-                """.formatted(port, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")));
+                """.formatted(port, pullPort, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")));
         Process p = new ProcessBuilder(binary().toString(), "--config", config.toString())
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        Collector c = new Collector(p, jsonl, log, port);
-        c.awaitListening(Duration.ofSeconds(20));
+        Collector c = new Collector(p, jsonl, log, port, pullPort);
+        c.awaitListening(port, Duration.ofSeconds(20));
+        c.awaitListening(pullPort, Duration.ofSeconds(20));
         return c;
     }
 
@@ -81,7 +89,7 @@ public final class Collector implements AutoCloseable {
         }
     }
 
-    private void awaitListening(Duration timeout) throws InterruptedException, IOException {
+    private void awaitListening(int port, Duration timeout) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -98,9 +106,14 @@ public final class Collector implements AutoCloseable {
                 + output());
     }
 
-    /** {@code tcp://127.0.0.1:<port>}. */
+    /** The SUB endpoint, for XPUB senders (the default mode): {@code tcp://127.0.0.1:<port>}. */
     public String endpoint() {
         return "tcp://127.0.0.1:" + port;
+    }
+
+    /** The PULL endpoint, for PUSH senders. */
+    public String pullEndpoint() {
+        return "tcp://127.0.0.1:" + pullPort;
     }
 
     /** What the collector printed so far. */
