@@ -1,14 +1,15 @@
 /*
  * Per-call cost of logging from C, and whether memory grows over a long run.
  *
- *   bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST]
+ *   bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST] [ROUNDS]
  *
  * Part 1 times every call with CLOCK_MONOTONIC and prints the median, p90 and p99 for each entry point,
  * minus the median cost of the timer itself. Every timed call must only enqueue (return LF_OK): the
  * sender's queue is large enough, and a collector drains it in the background. With BURST > 0 the
  * program waits (untimed, lf_flush) for the queue to drain after every BURST calls, like an application
  * that logs between pieces of work; with 0 (default) it logs in a tight loop, faster than the sender
- * can encode and send, so the queue grows during the run.
+ * can encode and send, so the queue grows during the run. Part 1 runs ROUNDS times (default 5) and ends
+ * with the median, best and worst of the rounds' medians: on a shared machine single rounds vary.
  * Part 2 logs LONG_RUN_CALLS records and, every tenth of the way, waits for the queue to drain
  * (lf_flush) and samples the heap bytes in use (mallinfo2) and the resident set size: after warm-up
  * they must stay flat.
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include "logfunnel.h"
+
+#define MAX_ROUNDS 50
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -100,6 +103,9 @@ int main(int argc, char **argv) {
     size_t calls = argc > 2 ? (size_t)atol(argv[2]) : 200000;
     size_t long_calls = argc > 3 ? (size_t)atol(argv[3]) : 5000000;
     size_t burst = argc > 4 ? (size_t)atol(argv[4]) : 0;
+    int rounds = argc > 5 ? atoi(argv[5]) : 5;
+    int round;
+    static uint32_t medians[V_COUNT][MAX_ROUNDS];
     uint32_t *ns = (uint32_t *)malloc(calls * sizeof *ns);
     uint32_t timer_median = 0;
     lf_options *o;
@@ -107,8 +113,8 @@ int main(int argc, char **argv) {
     size_t i;
     int v;
     long not_queued = 0;
-    if (argc < 2 || ns == NULL) {
-        fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST]\n");
+    if (argc < 2 || ns == NULL || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST] [ROUNDS]\n");
         return 2;
     }
     o = lf_options_new();
@@ -130,38 +136,50 @@ int main(int argc, char **argv) {
     LF_INFO(s, "bench", "warm-up");
     lf_flush(s, 10000);
 
-    printf("library %s, %zu calls per variant, %s\n", lf_version(), calls,
-           burst > 0 ? "in bursts (queue drained between them)" : "tight loop");
-    printf("%-32s %10s %10s %10s\n", "call", "median ns", "p90 ns", "p99 ns");
-    for (v = 0; v < V_COUNT; v++) {
-        for (i = 0; i < calls; i++) {
-            uint64_t t0 = now_ns();
-            lf_result rc = call(s, filtering, (enum variant)v, i);
-            uint64_t t1 = now_ns();
-            ns[i] = (uint32_t)(t1 - t0);
-            if (rc != LF_OK && !(v == V_FILTERED && rc == LF_FILTERED)) {
-                not_queued++;
+    printf("library %s, %zu calls per variant and round, %d rounds, %s\n", lf_version(), calls,
+           rounds, burst > 0 ? "in bursts (queue drained between them)" : "tight loop");
+    printf("%-32s %5s %10s %10s %10s\n", "call", "round", "median ns", "p90 ns", "p99 ns");
+    for (round = 0; round < rounds; round++) {
+        for (v = 0; v < V_COUNT; v++) {
+            for (i = 0; i < calls; i++) {
+                uint64_t t0 = now_ns();
+                lf_result rc = call(s, filtering, (enum variant)v, i);
+                uint64_t t1 = now_ns();
+                ns[i] = (uint32_t)(t1 - t0);
+                if (rc != LF_OK && !(v == V_FILTERED && rc == LF_FILTERED)) {
+                    not_queued++;
+                }
+                if (burst > 0 && (i + 1) % burst == 0) {
+                    lf_flush(s, 60000); /* not timed: the application's own work between bursts */
+                }
             }
-            if (burst > 0 && (i + 1) % burst == 0) {
-                lf_flush(s, 60000); /* not timed: the application's own work between bursts */
+            /* Let the collector catch up before the next variant, so each starts from an empty queue. */
+            lf_flush(s, 60000);
+            qsort(ns, calls, sizeof *ns, cmp_u32);
+            if (v == V_TIMER) {
+                timer_median = percentile(ns, calls, 0.5);
+            }
+            {
+                uint32_t sub = v == V_TIMER ? 0 : timer_median;
+                medians[v][round] = percentile(ns, calls, 0.5) - sub;
+                printf("%-32s %5d %10u %10u %10u\n", variant_names[v], round + 1, medians[v][round],
+                       percentile(ns, calls, 0.9) - sub, percentile(ns, calls, 0.99) - sub);
             }
         }
-        /* Let the collector catch up before the next variant, so each starts from an empty queue. */
-        lf_flush(s, 60000);
-        qsort(ns, calls, sizeof *ns, cmp_u32);
-        if (v == V_TIMER) {
-            timer_median = percentile(ns, calls, 0.5);
-        }
-        {
-            uint32_t sub = v == V_TIMER ? 0 : timer_median;
-            printf("%-32s %10u %10u %10u\n", variant_names[v], percentile(ns, calls, 0.5) - sub,
-                   percentile(ns, calls, 0.9) - sub, percentile(ns, calls, 0.99) - sub);
-        }
+    }
+    printf("\n%-32s %16s %10s %10s\n", "call", "median of rounds", "best", "worst");
+    for (v = 1; v < V_COUNT; v++) {
+        qsort(medians[v], (size_t)rounds, sizeof medians[v][0], cmp_u32);
+        printf("%-32s %16u %10u %10u\n", variant_names[v], medians[v][rounds / 2], medians[v][0],
+               medians[v][rounds - 1]);
     }
     printf("calls not queued: %ld\n", not_queued);
     free(ns);
 
     /* Part 2: a long run; heap in use and RSS sampled with the queue drained. */
+    if (long_calls == 0) {
+        goto done;
+    }
     printf("\nlong run: %zu calls of LF_INFOF\n", long_calls);
     printf("%12s %16s %12s\n", "calls", "heap in use B", "RSS KiB");
     {
@@ -187,6 +205,7 @@ int main(int argc, char **argv) {
         printf("heap growth after warm-up: %+ld B; RSS growth: %+ld KiB; calls not queued: %ld\n",
                (long)mi.uordblks - (long)heap_after_warmup, rss_kib() - rss_after_warmup, not_queued);
     }
+done:
     lf_close(s, 10000);
     lf_close(filtering, 1000);
     lf_sender_free(s);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # C per-call benchmark: builds the release library and collector, starts a collector writing to a
 # temporary file, runs bench.c against it (linked against liblogfunnel.so), and stops the collector.
-# Usage: bench/c/run.sh [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST]   (see bench.c)
+# Usage: bench/c/run.sh [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST] [ROUNDS]   (see bench.c)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -22,4 +22,4 @@ endpoint="ipc://$work/collector.sock"
 "$target/release/logfunnel-collector" --bind "$endpoint" --file "$work/bench.log" 2>"$work/collector.err" &
 collector_pid=$!
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$work/bench" "$endpoint" "${1:-200000}" "${2:-2000000}" "${3:-0}"
+"$work/bench" "$endpoint" "${1:-200000}" "${2:-2000000}" "${3:-0}" "${4:-5}"
