@@ -126,6 +126,41 @@ class LogfunnelHandlerTest {
     }
 
     @Test
+    void levelAndFilterComeFromTheProperties() throws Exception {
+        String props = """
+                io.logfunnel.jul.LogfunnelHandler.endpoint = %s
+                io.logfunnel.jul.LogfunnelHandler.level = WARNING
+                io.logfunnel.jul.LogfunnelHandler.filter = io.logfunnel.jul.LogfunnelHandlerTest$NoSecrets
+                """.formatted(collector.endpoint());
+        // updateConfiguration, unlike readConfiguration, leaves the other loggers and handlers alone.
+        LogManager.getLogManager().updateConfiguration(
+                new ByteArrayInputStream(props.getBytes(StandardCharsets.UTF_8)), k -> (o, n) -> n);
+        LogfunnelHandler h = new LogfunnelHandler();
+        Logger l = Logger.getLogger("jul.filtered");
+        l.setUseParentHandlers(false);
+        l.addHandler(h);
+        l.info("below the handler's level");
+        l.warning("secret: 1234");
+        l.warning("kept");
+        l.severe("end");
+        h.close();
+        l.removeHandler(h);
+        // One sender keeps its order, so once "end" is there everything before it is too.
+        collector.await(r -> "jul.filtered".equals(r.get("name")) && "end".equals(r.get("msg")), 1);
+        List<Object> msgs = collector.records().stream().filter(r -> "jul.filtered".equals(r.get("name")))
+                .map(r -> r.get("msg")).toList();
+        assertEquals(List.of("kept", "end"), msgs);
+    }
+
+    /** A JUL filter named in the properties above. */
+    public static final class NoSecrets implements java.util.logging.Filter {
+        @Override
+        public boolean isLoggable(LogRecord record) {
+            return !record.getMessage().startsWith("secret");
+        }
+    }
+
+    @Test
     void levelMappingCoversCustomLevels() {
         assertEquals(40, LogfunnelHandler.levelNumber(Level.parse("1200")));
         assertEquals(30, LogfunnelHandler.levelNumber(Level.parse("950")));
