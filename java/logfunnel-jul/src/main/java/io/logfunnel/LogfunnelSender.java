@@ -42,6 +42,8 @@ public final class LogfunnelSender implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closing;
     private boolean freed;
+    /** What the first {@link #close} returned (guarded by {@code this}). */
+    private boolean closedInTime;
     /** Counters read just before the native sender was freed (guarded by {@code this}). */
     private SenderStats finalStats;
 
@@ -238,14 +240,15 @@ public final class LogfunnelSender implements AutoCloseable {
 
     /**
      * Flushes and closes, waiting at most {@code timeout}; records still unsent then are dropped and
-     * counted. Later log calls return {@link Outcome#CLOSED}. Calling it again does nothing.
+     * counted. Later log calls return {@link Outcome#CLOSED}. Calling it again does nothing but return
+     * the first call's answer.
      *
      * @return true if every record was sent, false if the timeout passed first
      */
     public boolean close(Duration timeout) {
         synchronized (this) {
             if (freed) {
-                return true;
+                return closedInTime;
             }
             closing = true;
             OPEN.remove(this);
@@ -259,6 +262,7 @@ public final class LogfunnelSender implements AutoCloseable {
                 finalStats = readStats(handle);
                 Native.SENDER_FREE.invokeExact(handle);
                 freed = true;
+                closedInTime = code == Native.LF_OK;
                 return flushed("lf_close", code);
             } catch (Throwable t) {
                 throw Native.rethrow(t);

@@ -233,6 +233,7 @@ class SenderTest {
         }
         assertFalse(s.flush(Duration.ofMillis(200)));
         assertFalse(s.close(Duration.ofMillis(200)));
+        assertFalse(s.close(Duration.ofMillis(200)), "a second close reports the first one's result");
         assertEquals(10, s.stats().droppedAtClose());
     }
 }
