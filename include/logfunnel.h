@@ -153,10 +153,10 @@ typedef uint32_t lf_result;
  * | queue capacity | 65536 records |
  * | queue max bytes | 64 MiB |
  * | overflow | `LF_OVERFLOW_BLOCK` |
- * | block timeout | 500 ms |
+ * | block timeout | 1000 ms (then calls drop at once until the sender makes progress) |
  * | max frame bytes | 1 MiB (larger records are truncated) |
  * | min level | 0 (everything is sent) |
- * | sndhwm | 10000 frames |
+ * | sndhwm | 1000 frames |
  * | close timeout (used by `lf_sender_free` without `lf_close`) | 5000 ms |
  * | lang | "c" |
  * | host | the machine's host name |

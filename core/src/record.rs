@@ -120,7 +120,7 @@ pub struct Record {
     pub relative_created: Option<f64>,
     /// Full path of the source file.
     pub pathname: Option<String>,
-    /// File name part of `pathname`.
+    /// File name part of `pathname`; the sender derives it (and `module`) when `None`.
     pub filename: Option<String>,
     /// Module name (file name without extension in Python).
     pub module: Option<String>,

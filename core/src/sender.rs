@@ -731,10 +731,12 @@ impl Inner {
         self.shared.wake_io.notify_all();
         self.shared.progress.notify_all();
         let handle = lock(&self.io_thread).take();
+        let terminated_here = handle.is_some();
         if let Some(handle) = handle {
             let _ = handle.join();
         }
-        if status == FlushStatus::Flushed
+        if terminated_here
+            && status == FlushStatus::Flushed
             && self.shared.counters.linger_expired.load(Ordering::Relaxed)
         {
             return FlushStatus::TimedOut { pending: 0 };
@@ -801,13 +803,10 @@ struct IoThread {
 /// How long the I/O thread keeps polling the queue after it ran dry, before it sleeps until woken.
 const LINGER: Duration = Duration::from_millis(1);
 
-/// Records the I/O thread takes from the queue at once.
-const BATCH: usize = 512;
-
 impl IoThread {
     fn run(mut self) {
-        let mut batch: VecDeque<(u64, Record, usize)> = VecDeque::with_capacity(BATCH);
-        let mut frames: VecDeque<Vec<u8>> = VecDeque::with_capacity(BATCH);
+        let mut batch: VecDeque<(u64, Record, usize)> = VecDeque::new();
+        let mut frames: VecDeque<Vec<u8>> = VecDeque::new();
         let mut lingered = false;
         let linger_deadline = loop {
             self.read_subscriptions();
@@ -841,10 +840,10 @@ impl IoThread {
             // Records stay in the queue (where `DropOldest` can still reach them) until they can be sent.
             if self.subscribed && frames.is_empty() && !st.queue.is_empty() {
                 lingered = false;
-                let n = st.queue.len().min(BATCH);
-                batch.extend(st.queue.drain(..n));
-                let freed: usize = batch.iter().map(|(_, _, c)| c).sum();
-                st.queued_bytes -= freed;
+                // Take the whole queue in O(1) so producers wait on the lock as little as possible.
+                std::mem::swap(&mut st.queue, &mut batch);
+                let n = batch.len();
+                st.queued_bytes = 0;
                 st.in_flight = n as u64;
                 st.stalled = false;
                 let notify = st.waiters > 0;
@@ -954,6 +953,18 @@ impl IoThread {
         }
         if record.process.is_none() {
             record.process = Some(self.shared.pid);
+        }
+        // Derived here rather than in the log call, to keep the caller's cost down.
+        if let (None, Some(path)) = (&record.filename, &record.pathname) {
+            let filename = path.rsplit(['/', '\\']).next().unwrap_or("");
+            if record.module.is_none() {
+                let module = match filename.rfind('.') {
+                    Some(dot) if dot > 0 => &filename[..dot],
+                    _ => filename,
+                };
+                record.module = Some(module.to_string());
+            }
+            record.filename = Some(filename.to_string());
         }
         let mut frame = Vec::with_capacity(256 + record.msg.len());
         record.write_json(&mut frame);

@@ -63,6 +63,7 @@ fn records_carry_schema_fields() {
     let sender = Sender::new(options(&listener.endpoint)).unwrap();
     let mut r = Record::new("app.db", 40, "naïve 日本語 🎉");
     r.lineno = Some(12);
+    r.pathname = Some("/srv/app/db/pool.py".into());
     r.push_extra("user_id", serde_json::json!(7));
     sender.log(r);
     let got = listener.recv_n(1, Duration::from_secs(5));
@@ -73,6 +74,8 @@ fn records_carry_schema_fields() {
     assert_eq!(g["msg"], "naïve 日本語 🎉");
     assert_eq!(g["levelname"], "ERROR");
     assert_eq!(g["lineno"], 12);
+    assert_eq!(g["filename"], "pool.py", "derived from pathname by the sender");
+    assert_eq!(g["module"], "pool");
     assert_eq!(g["user_id"], 7);
     assert_eq!(g["lang"], "rust");
     assert_eq!(g["seq"], 0);

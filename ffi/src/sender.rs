@@ -272,15 +272,8 @@ impl lf_sender {
             ..Record::default()
         };
         if let Some(file) = input.file {
-            let path = lossy(file);
-            let filename = path.rsplit(['/', '\\']).next().unwrap_or("").to_string();
-            let module = match filename.rfind('.') {
-                Some(dot) if dot > 0 => filename[..dot].to_string(),
-                _ => filename.clone(),
-            };
-            record.pathname = Some(path);
-            record.filename = Some(filename);
-            record.module = Some(module);
+            // `filename` and `module` are derived from it by the sender thread.
+            record.pathname = Some(lossy(file));
         }
         if input.file.is_some() || input.line != 0 {
             record.lineno = Some(input.line.into());
