@@ -407,7 +407,11 @@ def main() -> int:
     if 5 in items:
         item5(rep, smoke, failures)
 
-    rep(f"Total benchmark time: {time.monotonic() - t_start:.0f} s.")
+    rep(
+        f"Total benchmark time: {time.monotonic() - t_start:.0f} s; load average at the end: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + " (other work on this 2-CPU machine during the run shows up as spread)."
+    )
     rep()
     if failures:
         rep("## Failures")
