@@ -3,7 +3,9 @@ this Python process (same options as the standalone binary; see ``logfunnel-coll
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import List, Optional
 
 from . import _native
@@ -14,6 +16,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if args:
         args[0] = "logfunnel-collector"
+    if threading.current_thread() is threading.main_thread():
+        # The collector handles SIGINT itself (drain, then exit 0); Python's own handler would raise
+        # KeyboardInterrupt once it returns.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(_native.cli_main(args))
 
 

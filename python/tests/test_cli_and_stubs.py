@@ -36,7 +36,8 @@ def test_console_script_bad_flag_exits_nonzero():
     assert "--no-such-flag" in proc.stderr
 
 
-def test_console_script_collects_and_drains_on_sigterm(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_console_script_collects_and_drains_on_signal(tmp_path, sig):
     ep = "ipc://%s/cli.sock" % tmp_path
     out = tmp_path / "app.log"
     proc = subprocess.Popen(
@@ -58,7 +59,7 @@ for i in range(1000):
 """,
             ep,
         )
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
     finally:
         if proc.poll() is None:
