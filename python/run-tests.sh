@@ -22,8 +22,11 @@ export PATH="$venv/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 "$venv/bin/python" -m pip install -q --no-build-isolation "$here"
 
-cd "$here"
+cd "$here/tests"
 if [ "${LOGFUNNEL_SDIST_CHECK:-0}" != "1" ]; then
     echo "(the sdist check is skipped; LOGFUNNEL_SDIST_CHECK=1 runs it)"
 fi
-"$venv/bin/python" -m pytest tests -p no:cacheprovider -q "$@"
+# Test the installed package, not the source folder (`python -m pytest` would put python/ first on
+# sys.path, and the source folder has no compiled extension in a fresh clone).
+"$venv/bin/python" -c 'import logfunnel; print("testing", logfunnel.__file__)' </dev/null
+"$venv/bin/pytest" . -p no:cacheprovider -q "$@"
