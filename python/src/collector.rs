@@ -32,6 +32,9 @@ fn collector_error(e: CollectorError) -> PyErr {
 /// A collector running on its own threads in this process (`logfunnel._native.Collector`).
 #[pyclass(frozen, module = "logfunnel._native", name = "Collector")]
 pub struct PyCollector {
+    /// The process that started it: a forked child must never stop, join or drop it (its threads
+    /// are not in the child, and touching the parent's libzmq context aborts the parent).
+    pid: u32,
     running: Mutex<Option<RunningCollector>>,
     bind_endpoints: Vec<String>,
     pull_endpoints: Vec<String>,
@@ -54,6 +57,7 @@ impl PyCollector {
             .detach(|| server::start(config))
             .map_err(collector_error)?;
         Ok(PyCollector {
+            pid: std::process::id(),
             bind_endpoints: running.bind_endpoints().to_vec(),
             pull_endpoints: running.pull_endpoints().to_vec(),
             running: Mutex::new(Some(running)),
@@ -76,6 +80,9 @@ impl PyCollector {
     /// False once stopped (or once its threads ended on their own after a fatal error).
     #[getter]
     fn running(&self) -> bool {
+        if !self.in_owner() {
+            return false;
+        }
         lock(&self.running)
             .as_ref()
             .is_some_and(|r| !r.is_finished())
@@ -83,7 +90,7 @@ impl PyCollector {
 
     /// The collector's counters as a JSON object.
     fn stats_json(&self) -> PyResult<String> {
-        if let Some(r) = lock(&self.running).as_ref() {
+        if let Some(r) = lock(&self.running).as_ref().filter(|_| self.in_owner()) {
             return serde_json::to_string(&r.stats())
                 .map_err(|e| PyRuntimeError::new_err(e.to_string()));
         }
@@ -98,6 +105,11 @@ impl PyCollector {
         let Some(running) = lock(&self.running).take() else {
             return Ok(());
         };
+        if !self.in_owner() {
+            // A forked child: the collector belongs to the parent; leave it alone.
+            std::mem::forget(running);
+            return Ok(());
+        }
         let timeout = Duration::from_secs_f64(if timeout.is_finite() {
             timeout.clamp(0.0, 1e9)
         } else {
@@ -108,6 +120,21 @@ impl PyCollector {
             .map_err(collector_error)?;
         *lock(&self.final_stats) = serde_json::to_string(&summary.stats).ok();
         Ok(())
+    }
+}
+
+impl PyCollector {
+    fn in_owner(&self) -> bool {
+        std::process::id() == self.pid
+    }
+}
+
+impl Drop for PyCollector {
+    fn drop(&mut self) {
+        if !self.in_owner() {
+            let running = self.running.get_mut().unwrap_or_else(|e| e.into_inner());
+            std::mem::forget(running.take());
+        }
     }
 }
 

@@ -28,6 +28,9 @@ struct Counters {
 /// A receiving socket plus decoder (`logfunnel._native.Receiver`).
 #[pyclass(frozen, module = "logfunnel._native", name = "Receiver")]
 pub struct PyReceiver {
+    /// The process that made the socket: a forked child must never use or close it (that aborts the
+    /// parent in libzmq), only leak it.
+    pid: u32,
     socket: Mutex<Option<Socket>>,
     endpoints: Vec<String>,
     limits: DecodeLimits,
@@ -99,6 +102,7 @@ impl PyReceiver {
             Ok((Socket { socket, _ctx: ctx }, bound))
         })?;
         Ok(PyReceiver {
+            pid: std::process::id(),
             socket: Mutex::new(Some(socket)),
             endpoints: bound,
             limits: DecodeLimits {
@@ -129,6 +133,11 @@ impl PyReceiver {
         } else {
             0
         };
+        if std::process::id() != self.pid {
+            return Err(PyValueError::new_err(
+                "this Listener was made in the parent process; make a new one after fork",
+            ));
+        }
         let messages = py.detach(|| -> PyResult<Vec<Vec<Vec<u8>>>> {
             let guard = lock(&self.socket);
             let Some(s) = guard.as_ref() else {
@@ -184,7 +193,20 @@ impl PyReceiver {
     /// Closes the socket at once (linger 0). Calling it again is harmless.
     fn close(&self, py: Python<'_>) {
         let taken = lock(&self.socket).take();
+        if std::process::id() != self.pid {
+            std::mem::forget(taken);
+            return;
+        }
         py.detach(move || drop(taken));
+    }
+}
+
+impl Drop for PyReceiver {
+    fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            let socket = self.socket.get_mut().unwrap_or_else(|e| e.into_inner());
+            std::mem::forget(socket.take());
+        }
     }
 }
 

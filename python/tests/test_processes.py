@@ -325,3 +325,54 @@ print("logged", flush=True)
             proc.kill()
     assert msgs(recs) == ["early %d" % i for i in range(500)]
     by_sender(recs)
+
+
+SERVE_FORK_SCRIPT = """
+import json, logging, os, sys, time
+import logfunnel
+out = sys.argv[1]
+# The cookbook layout: the collector (and a Listener) live in the main process, children are forked
+# from it and end normally, which destroys their inherited copies of both.
+keep = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        keep.append(record.getMessage())
+listener = logfunnel.Listener("tcp://127.0.0.1:0", Keep())
+listener.start()
+with logfunnel.serve(bind="tcp://127.0.0.1:0", flush_interval_ms=20,
+                     sinks=[{"kind": "jsonl", "path": out}]) as collector:
+    log = logging.getLogger("servefork")
+    log.setLevel(logging.INFO)
+    log.addHandler(logfunnel.Handler(collector.endpoint))
+    side = logging.getLogger("side")
+    side.propagate = False
+    side.addHandler(logfunnel.Handler(listener.endpoint))
+    for k in range(3):
+        pid = os.fork()
+        if pid == 0:
+            log.info("child %d", k)
+            side.warning("child %d to the listener", k)
+            sys.exit(0)  # normal exit: every object is finalized in the child
+        _, status = os.waitpid(pid, 0)
+        assert status == 0, status
+    log.info("parent still fine")
+    side.warning("parent to the listener")
+    logging.shutdown()
+    deadline = time.monotonic() + 10
+    while collector.stats()["accepted"] < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+listener.stop()
+print(json.dumps({"accepted": collector.stats()["accepted"], "listener": sorted(keep)}))
+"""
+
+
+def test_collector_and_listener_in_a_parent_survive_forked_children(tmp_path):
+    out = tmp_path / "servefork.jsonl"
+    proc = run_script(tmp_path, SERVE_FORK_SCRIPT, str(out), timeout=60)
+    result = json.loads(proc.stdout)
+    assert result["accepted"] == 4
+    assert result["listener"] == sorted(
+        ["child %d to the listener" % k for k in range(3)] + ["parent to the listener"]
+    )
+    msgs_written = [json.loads(line)["msg"] for line in out.read_text().splitlines()]
+    assert sorted(msgs_written) == sorted(["child 0", "child 1", "child 2", "parent still fine"])
