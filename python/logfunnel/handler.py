@@ -72,8 +72,10 @@ class Handler(logging.Handler):
       fields. Without it a formatter only formats tracebacks (``formatException``): the message
       stays the merged message (so ``basicConfig(handlers=[...])``, which sets a default formatter
       on every handler, changes nothing on the wire).
-    - ``flush_on_sigterm`` (True): in ``multiprocessing`` children whose SIGTERM is the default, flush
-      (bounded by ``exit_timeout``) before dying of SIGTERM, so ``Pool.terminate()`` loses nothing.
+    - ``flush_on_sigterm`` (True): in ``multiprocessing`` children whose SIGTERM is the default, close
+      the handlers (bounded by ``exit_timeout``) before dying of SIGTERM, so ``Pool.terminate()``
+      loses nothing. A Python signal handler runs between bytecodes: a worker inside one long C call
+      dies when that call returns. ``False`` keeps the immediate default.
     - ``host``, ``sndhwm``, ``heartbeat_ivl``, ``heartbeat_timeout``, ``reconnect_ivl``,
       ``reconnect_ivl_max``: see the README.
 
