@@ -29,9 +29,72 @@ struct LoggingRefs {
     /// Attribute names of a plain `LogRecord` (plus `message` and `asctime`, which formatters add):
     /// any other attribute is a user field from `extra=`.
     standard_keys: Py<PyFrozenSet>,
+    /// [`FIELDS`] as interned strings: the very objects a `LogRecord`'s `__dict__` uses as keys.
+    field_keys: Vec<Py<PyString>>,
 }
 
 static LOGGING_REFS: PyOnceLock<LoggingRefs> = PyOnceLock::new();
+
+/// The `LogRecord` attributes read natively, in the order `LogRecord.__init__` sets them, so a plain
+/// record's attributes are found at their own index without a search.
+const FIELDS: [&str; 23] = [
+    "name",
+    "msg",
+    "args",
+    "levelname",
+    "levelno",
+    "pathname",
+    "filename",
+    "module",
+    "exc_info",
+    "exc_text",
+    "stack_info",
+    "lineno",
+    "funcName",
+    "created",
+    "msecs",
+    "relativeCreated",
+    "thread",
+    "threadName",
+    "processName",
+    "process",
+    "taskName",
+    "message",
+    "asctime",
+];
+
+/// Index into [`FIELDS`].
+#[derive(Clone, Copy)]
+enum Field {
+    Name,
+    Msg,
+    Args,
+    Levelname,
+    Levelno,
+    Pathname,
+    Filename,
+    Module,
+    ExcInfo,
+    ExcText,
+    StackInfo,
+    Lineno,
+    FuncName,
+    Created,
+    Msecs,
+    RelativeCreated,
+    Thread,
+    ThreadName,
+    ProcessName,
+    Process,
+    TaskName,
+}
+
+/// The slot of an attribute name that is not the interned string (a record rebuilt from JSON).
+fn field_index(key: &Bound<'_, PyAny>) -> Option<usize> {
+    let s = key.cast::<PyString>().ok()?;
+    let s = str_of(s);
+    FIELDS.iter().position(|f| *f == s)
+}
 
 fn logging_refs(py: Python<'_>) -> PyResult<&LoggingRefs> {
     LOGGING_REFS.get_or_try_init(py, || {
@@ -46,6 +109,10 @@ fn logging_refs(py: Python<'_>) -> PyResult<&LoggingRefs> {
             log_record: log_record.unbind(),
             default_formatter: default_formatter.unbind(),
             standard_keys: PyFrozenSet::new(py, keys.iter())?.unbind(),
+            field_keys: FIELDS
+                .iter()
+                .map(|f| PyString::intern(py, f).unbind())
+                .collect(),
         })
     })
 }
@@ -306,38 +373,61 @@ fn build_record<'py>(
     let dict = record
         .getattr(intern!(py, "__dict__"))?
         .cast_into::<PyDict>()?;
-    let mut found = 0usize;
-    let mut get = |key: &Bound<'py, PyString>| -> PyResult<Option<Bound<'py, PyAny>>> {
-        let v = dict.get_item(key)?;
-        if v.is_some() {
-            found += 1;
+    // One pass over the attributes: the known fields into their slots, the rest are user fields.
+    let mut slots: [Option<Bound<'py, PyAny>>; FIELDS.len()] = Default::default();
+    let mut others: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = Vec::new();
+    let keys = &refs.field_keys;
+    let (mut pos, mut i): (ffi::Py_ssize_t, usize) = (0, 0);
+    let mut k: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut v: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: `dict` is a live dict and the GIL is held; the borrowed key and value are turned into
+    // owned references at once, and nothing runs Python code (which could change the dict) until
+    // the loop is over.
+    while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
+        let (key, value) = unsafe {
+            (
+                Bound::from_borrowed_ptr(py, k),
+                Bound::from_borrowed_ptr(py, v),
+            )
+        };
+        // A plain LogRecord's keys are the interned names, in `FIELDS` order.
+        let slot = if i < keys.len() && keys[i].as_ptr() == k {
+            Some(i)
+        } else {
+            keys.iter()
+                .position(|x| x.as_ptr() == k)
+                .or_else(|| field_index(&key))
+        };
+        i += 1;
+        match slot {
+            Some(slot) => slots[slot] = Some(value),
+            None => others.push((key, value)),
         }
-        Ok(v)
-    };
-    let name = get(intern!(py, "name"))?;
-    let msg = get(intern!(py, "msg"))?;
-    let args = get(intern!(py, "args"))?;
-    let levelno = get(intern!(py, "levelno"))?;
-    let levelname = get(intern!(py, "levelname"))?;
-    let created = get(intern!(py, "created"))?;
-    let msecs = get(intern!(py, "msecs"))?;
-    let relative_created = get(intern!(py, "relativeCreated"))?;
-    let pathname = get(intern!(py, "pathname"))?;
-    let filename = get(intern!(py, "filename"))?;
-    let module = get(intern!(py, "module"))?;
-    let lineno = get(intern!(py, "lineno"))?;
-    let func_name = get(intern!(py, "funcName"))?;
-    let process = get(intern!(py, "process"))?;
-    let process_name = get(intern!(py, "processName"))?;
-    let thread = get(intern!(py, "thread"))?;
-    let thread_name = get(intern!(py, "threadName"))?;
-    let task_name = get(intern!(py, "taskName"))?;
-    let exc_info = get(intern!(py, "exc_info"))?;
-    let exc_text = get(intern!(py, "exc_text"))?;
-    let stack_info = get(intern!(py, "stack_info"))?;
-    // Set by formatters of other handlers; never sent (the receiver recomputes them).
-    get(intern!(py, "message"))?;
-    get(intern!(py, "asctime"))?;
+    }
+    let mut take = |f: Field| slots[f as usize].take();
+    let name = take(Field::Name);
+    let msg = take(Field::Msg);
+    let args = take(Field::Args);
+    let levelno = take(Field::Levelno);
+    let levelname = take(Field::Levelname);
+    let created = take(Field::Created);
+    let msecs = take(Field::Msecs);
+    let relative_created = take(Field::RelativeCreated);
+    let pathname = take(Field::Pathname);
+    let filename = take(Field::Filename);
+    let module = take(Field::Module);
+    let lineno = take(Field::Lineno);
+    let func_name = take(Field::FuncName);
+    let process = take(Field::Process);
+    let process_name = take(Field::ProcessName);
+    let thread = take(Field::Thread);
+    let thread_name = take(Field::ThreadName);
+    let task_name = take(Field::TaskName);
+    let exc_info = take(Field::ExcInfo);
+    let exc_text = take(Field::ExcText);
+    let stack_info = take(Field::StackInfo);
+    // `message` and `asctime` (set by other handlers' formatters) are never sent: the receiver
+    // recomputes them.
 
     let mut rec = Record {
         name: opt_text(name).unwrap_or_default(),
@@ -383,9 +473,9 @@ fn build_record<'py>(
         rec.stack_info = opt_text(stack_info).filter(|t| !t.is_empty());
     }
 
-    if dict.len() > found {
+    if !others.is_empty() {
         let standard = refs.standard_keys.bind(py);
-        for (k, v) in dict.iter() {
+        for (k, v) in others {
             if standard.contains(&k)? {
                 continue;
             }

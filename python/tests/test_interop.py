@@ -263,6 +263,9 @@ def test_handler_forwards_listener_records_to_the_collector(collector):
         h.close()
     (r,) = collector.records(1)
     assert r["msg"] == "relayed 1" and r["k"] == "v" and r["name"] == "relay.origin"
+    # The relayed record's attribute names are not the interned ones: every field is still found.
+    assert r["levelname"] == "INFO" and r["funcName"] == "test_handler_forwards_listener_records_to_the_collector"
+    assert r["module"] == "test_interop" and r["lineno"] > 0 and r["threadName"] == "MainThread"
     assert json.dumps(r)  # plain JSON all the way
 
 
