@@ -74,7 +74,10 @@ fn records_carry_schema_fields() {
     assert_eq!(g["msg"], "naïve 日本語 🎉");
     assert_eq!(g["levelname"], "ERROR");
     assert_eq!(g["lineno"], 12);
-    assert_eq!(g["filename"], "pool.py", "derived from pathname by the sender");
+    assert_eq!(
+        g["filename"], "pool.py",
+        "derived from pathname by the sender"
+    );
     assert_eq!(g["module"], "pool");
     assert_eq!(g["user_id"], 7);
     assert_eq!(g["lang"], "rust");
