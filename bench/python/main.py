@@ -292,15 +292,29 @@ def item5(rep: Report, smoke: bool, failures: list[str]) -> None:
         except subprocess.TimeoutExpired:
             out = "(timed out)"
             failures.append(f"item 5 {lang}: timed out")
-        rep(f"### {lang} (`bench/{lang}/run.sh`)")
+        rep(f"### {lang} (`bench/{lang}/run.sh{' ' + ' '.join(cmd[2:]) if cmd[2:] else ''}`)")
         rep()
         rep("```")
-        for line in out.splitlines():
+        for line in summary_of(lang, out).splitlines():
             rep(line)
         rep("```")
         rep()
     if not found:
         rep()
+
+
+def summary_of(lang: str, out: str) -> str:
+    """The runner's own summary (its per-round and JMH detail stays in its full output)."""
+    lines = out.splitlines()
+    if lang == "c":
+        at = next((i for i, l in enumerate(lines) if "median of rounds" in l), None)
+        if at is not None:
+            return "\n".join(lines[:2] + [""] + lines[at:])
+    if lang == "java":
+        at = next((i for i, l in enumerate(lines) if l.startswith("Logback call cost")), None)
+        if at is not None:
+            return "\n".join(lines[at:])
+    return out
 
 
 # --- driver -----------------------------------------------------------------------------------------
