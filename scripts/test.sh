@@ -6,14 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=never
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 step() { printf '\n==== %s ====\n' "$*"; }
 started=$(date +%s)
 
 step "tools"
 need_apt=()
-for tool in g++ make gzip pkg-config; do
-    command -v "$tool" >/dev/null || need_apt+=("$tool")
+for tool in g++ make gzip pkg-config cmake nm; do
+    command -v "$tool" >/dev/null || need_apt+=("$([ "$tool" = nm ] && echo binutils || echo "$tool")")
 done
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 if ((${#need_apt[@]})); then
@@ -30,8 +31,14 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (Rust, and the C programs against the committed header)"
-cargo test --workspace --exclude logfunnel-python 2>&1 | tee target/cargo-test.log | grep -E "^(test result|running|error|failures)|FAILED|panicked" || true
-test "${PIPESTATUS[0]}" -eq 0
+mkdir -p "$CARGO_TARGET_DIR"
+if ! cargo test --workspace --exclude logfunnel-python >"$CARGO_TARGET_DIR/cargo-test.log" 2>&1; then
+    tail -n 150 "$CARGO_TARGET_DIR/cargo-test.log"
+    grep -E "^test result" "$CARGO_TARGET_DIR/cargo-test.log" || true
+    echo "cargo test failed (full output in target/cargo-test.log)"
+    exit 1
+fi
+grep -E "^test result" "$CARGO_TARGET_DIR/cargo-test.log"
 
 step "C header drift"
 bash tools/check-header.sh
@@ -46,5 +53,5 @@ step "benchmark smoke run"
 bash bench/run.sh --smoke
 
 step "summary"
-grep -E "^test result" target/cargo-test.log | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
+grep -E "^test result" "$CARGO_TARGET_DIR/cargo-test.log" | awk '{p+=$4; f+=$6} END {printf "cargo: %d passed, %d failed\n", p, f}'
 echo "all test suites passed in $(( $(date +%s) - started )) s"

@@ -31,10 +31,9 @@ pub fn sender(endpoint: &str, mode: SocketMode) -> Sender {
     o.mode = mode;
     o.block_timeout = Duration::from_secs(60);
     o.close_timeout = Duration::from_secs(30);
-    // Heartbeats off: with them on (the core default: 1 s interval, 5 s timeout), a sender that
-    // closes while the collector is seconds behind (debug builds, 8 parallel senders) lost the last
-    // few thousand records of its stream in these tests even with a 120 s timeout, although close()
-    // reported Flushed. Reported to the core sender's owner; these tests check the collector.
+    // The sender's default, stated here because these tests depend on it: with ZMTP heartbeats on,
+    // a collector seconds behind (debug builds) never answered the pings and libzmq dropped the
+    // connection with thousands of records in flight (see core/src/sender.rs).
     o.heartbeat_ivl = Duration::ZERO;
     Sender::new(o).expect("sender")
 }
