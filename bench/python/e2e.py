@@ -113,7 +113,15 @@ class App:
 
 
 def run_once(
-    approach: str, procs: int, records: int, workdir: Path, *, quiet: float, max_bytes: int, backup_count: int
+    approach: str,
+    procs: int,
+    records: int,
+    workdir: Path,
+    *,
+    quiet: float,
+    max_bytes: int,
+    backup_count: int,
+    grace: float = 0.3,
 ) -> dict:
     out = workdir / f"out-{approach}-{procs}-{time.monotonic_ns()}"
     out.mkdir()
@@ -143,7 +151,7 @@ def run_once(
             cmd += ["--ports", ",".join(str(free_port()) for _ in range(procs))]
         app = App(cmd, workdir / f"app-{approach}-{procs}.stderr")
         app.expect("ready", 120)
-        time.sleep(0.3)  # same grace for everyone: connections settle before the clock starts
+        time.sleep(grace)  # same grace for everyone: connections settle before the clock starts
         t0 = time.perf_counter()
         app.send("go")
         expected = procs * records
@@ -185,6 +193,7 @@ def run(
     quiet: float,
     max_bytes: int,
     backup_count: int,
+    grace: float = 0.3,
     progress=print,
 ) -> dict[tuple[str, int], Case]:
     cases = {(a, p): Case(a, p) for p in procs_list for a in approaches}
@@ -194,7 +203,14 @@ def run(
             for p in procs_list:
                 for a in approaches:  # interleaved, so drift hits every approach alike
                     res = run_once(
-                        a, p, records, workdir, quiet=quiet, max_bytes=max_bytes, backup_count=backup_count
+                        a,
+                        p,
+                        records,
+                        workdir,
+                        quiet=quiet,
+                        max_bytes=max_bytes,
+                        backup_count=backup_count,
+                        grace=grace,
                     )
                     c = cases[(a, p)]
                     if "wall" in res:

@@ -335,13 +335,13 @@ def main() -> int:
     if smoke:
         runs1 = runs = args.runs or 1
         calls, size_calls, sizes = 2_000, 500, "100,1024,16384"
-        e2e_records, e2e_quiet, e2e_max_bytes = args.records or 1_000, 1.0, 64 << 10
+        e2e_records, e2e_quiet, e2e_max_bytes, e2e_grace = args.records or 1_000, 0.5, 64 << 10, 0.1
         ingest_records, ingest_quiet = 20_000, 1.0
     else:
         runs1 = args.runs or 5
         runs = args.runs or 3
         calls, size_calls, sizes = 200_000, 50_000, "100,1024,16384"
-        e2e_records, e2e_quiet, e2e_max_bytes = args.records or 100_000, 3.0, 16 << 20
+        e2e_records, e2e_quiet, e2e_max_bytes, e2e_grace = args.records or 100_000, 3.0, 16 << 20, 0.3
         ingest_records, ingest_quiet = 2_000_000, 3.0
 
     rep = Report()
@@ -389,6 +389,7 @@ def main() -> int:
             quiet=e2e_quiet,
             max_bytes=e2e_max_bytes,
             backup_count=1000,
+            grace=e2e_grace,
             progress=progress,
         )
         item2(rep, cases, e2e_records, failures)
