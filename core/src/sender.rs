@@ -395,6 +395,44 @@ impl Sender {
         }
     }
 
+    /// Like [`Sender::flush`], but patient with a slow collector: waits as long as records keep
+    /// moving into libzmq, giving up after `idle` without progress (a missing collector) or after
+    /// `cap` in any case. Meant for process exit, where a fixed timeout loses the backlog of a
+    /// collector that is merely behind.
+    pub fn flush_idle(&self, idle: Duration, cap: Duration) -> FlushStatus {
+        let started = Instant::now();
+        loop {
+            let before = self.stats().sent;
+            let left = cap.saturating_sub(started.elapsed());
+            let status = self.flush(idle.min(left));
+            if status == FlushStatus::Flushed
+                || self.stats().sent == before
+                || started.elapsed() >= cap
+            {
+                return status;
+            }
+        }
+    }
+
+    /// [`Sender::flush_idle`], then [`Sender::close`] with a fresh `idle` window (within `cap`) as
+    /// libzmq's linger, so what libzmq holds gets its own time to reach the collector.
+    pub fn close_idle(&self, idle: Duration, cap: Duration) -> FlushStatus {
+        let started = Instant::now();
+        let status = self.flush_idle(idle, cap);
+        let linger = if status == FlushStatus::Flushed {
+            idle.min(cap.saturating_sub(started.elapsed()))
+                .max(idle.min(Duration::from_secs(1)))
+        } else {
+            Duration::ZERO
+        };
+        let closed = self.close(linger);
+        if status == FlushStatus::Flushed {
+            closed
+        } else {
+            status
+        }
+    }
+
     /// Whether [`Sender::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)

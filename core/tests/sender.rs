@@ -444,3 +444,49 @@ fn default_options_survive_a_collector_that_pushes_back_for_seconds() {
     assert!(!sender.stats().linger_expired);
     assert_eq!(reader.join().unwrap(), N);
 }
+
+/// At exit a collector that is merely behind gets everything: `close_idle` keeps waiting while
+/// records move, where `close` with the same short timeout would give up on the backlog.
+#[test]
+fn close_idle_waits_for_a_slow_collector_but_not_for_a_missing_one() {
+    let listener = Listener::sub_with_hwm(100);
+    let endpoint = listener.endpoint.clone();
+    const N: usize = 3_000;
+    let reader = std::thread::spawn(move || {
+        let mut got = 0;
+        loop {
+            let batch = listener.recv_n(50, Duration::from_secs(5));
+            if batch.is_empty() {
+                return got;
+            }
+            got += batch.len();
+            std::thread::sleep(Duration::from_millis(40)); // ~2.4 s to read everything
+        }
+    });
+    let mut o = options(&endpoint);
+    o.sndhwm = 50;
+    o.block_timeout = Duration::from_secs(60);
+    let sender = Sender::new(o).unwrap();
+    for i in 0..N {
+        let r = Record::new("exit", 20, format!("{i} {}", "p".repeat(2000)));
+        assert_eq!(sender.log(r), Outcome::Queued);
+    }
+    let status = sender.close_idle(Duration::from_millis(500), Duration::from_secs(60));
+    assert_eq!(status, FlushStatus::Flushed);
+    assert_eq!(reader.join().unwrap(), N);
+
+    // Nobody listening: no progress, so it gives up after about `idle`, counting the loss.
+    let endpoint = {
+        let probe = Listener::sub();
+        probe.endpoint.clone()
+    };
+    let sender = Sender::new(options(&endpoint)).unwrap();
+    for i in 0..10 {
+        sender.log(Record::new("exit", 20, i.to_string()));
+    }
+    let t = Instant::now();
+    let status = sender.close_idle(Duration::from_millis(300), Duration::from_secs(60));
+    assert!(matches!(status, FlushStatus::TimedOut { pending: 10 }));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(sender.stats().dropped_at_close, 10);
+}

@@ -26,6 +26,8 @@ DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"
 
 #: Default bound, in seconds, of the flush at close and at process exit.
 DEFAULT_EXIT_TIMEOUT = 5.0
+#: Hard cap, in seconds, of a default (exit-time) flush or close that keeps making progress.
+EXIT_MAX_WAIT = 60.0
 
 # Options passed through to the native sender, with their defaults (see README).
 _SENDER_OPTIONS: Dict[str, Any] = {
@@ -66,7 +68,9 @@ class Handler(logging.Handler):
     - ``mode``: ``"xpub"`` (default; to a ``SUB``, waits for the subscription so nothing is lost) or
       ``"push"`` (to a ``PULL``).
     - ``max_frame_bytes`` (1 MiB): larger records are truncated to fit (counted).
-    - ``exit_timeout`` (5.0): the longest ``close()`` and the exit hooks wait for the queue to drain.
+    - ``exit_timeout`` (5.0): the longest ``flush()``, ``close()`` and the exit hooks wait *without
+      progress* (a missing collector); while records keep moving to a slow collector they wait on,
+      up to ``EXIT_MAX_WAIT`` (60 s) in all, so a backlog is not lost at exit.
     - ``send_formatted`` (False): send ``self.format(record)`` (the handler's formatter output, with
       the traceback in it) as the message, like ``QueueHandler`` does, instead of the structured
       fields. Without it a formatter only formats tracebacks (``formatException``): the message
@@ -153,11 +157,12 @@ class Handler(logging.Handler):
             self.handleError(record)
 
     def flush(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
-        """Waits until every queued record is handed to the socket, at most ``timeout`` seconds
-        (default ``exit_timeout``). Returns True if everything was handed over."""
+        """Waits until every queued record is handed to the socket, at most ``timeout`` seconds;
+        without ``timeout``, at most ``exit_timeout`` without progress (``EXIT_MAX_WAIT`` in all).
+        Returns True if everything was handed over."""
         if timeout is not None:
             return self._native.flush(float(timeout))
-        ok = self._native.flush(self.exit_timeout)
+        ok = self._native.flush_idle(self.exit_timeout, EXIT_MAX_WAIT)
         self._flush_gave_up_at = None if ok else time.monotonic()
         return ok
 
@@ -172,7 +177,11 @@ class Handler(logging.Handler):
                 # exit_timeout in vain, do not wait a second time (the bound is for the whole exit).
                 timeout = 0.0
         try:
-            self._native.close(float(timeout))
+            if timeout == self.exit_timeout:
+                # The default (and exit) path: patient while records keep moving.
+                self._native.close_idle(float(timeout), EXIT_MAX_WAIT)
+            else:
+                self._native.close(float(timeout))
         finally:
             _handlers.discard(self)
             super().close()

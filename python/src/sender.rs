@@ -263,6 +263,19 @@ impl PySender {
         Ok(py.detach(|| self.sender.close(timeout)) == FlushStatus::Flushed)
     }
 
+    /// Waits while records keep moving, giving up after `idle` seconds without progress or after
+    /// `cap` seconds in any case (GIL released). True if everything was handed over.
+    fn flush_idle(&self, py: Python<'_>, idle: f64, cap: f64) -> PyResult<bool> {
+        let (idle, cap) = (seconds("idle", idle)?, seconds("cap", cap)?);
+        Ok(py.detach(|| self.sender.flush_idle(idle, cap)) == FlushStatus::Flushed)
+    }
+
+    /// `flush_idle`, then close with a fresh `idle` window for libzmq to write out what it holds.
+    fn close_idle(&self, py: Python<'_>, idle: f64, cap: f64) -> PyResult<bool> {
+        let (idle, cap) = (seconds("idle", idle)?, seconds("cap", cap)?);
+        Ok(py.detach(|| self.sender.close_idle(idle, cap)) == FlushStatus::Flushed)
+    }
+
     /// Whether `close` was called.
     #[getter]
     fn closed(&self) -> bool {
