@@ -978,6 +978,20 @@ impl IoThread {
         }
     }
 
+    /// Encodes a shortened record again; true (and counted as truncated) if it now fits.
+    fn reencode_fits(&self, record: &Record, frame: &mut Vec<u8>) -> bool {
+        frame.clear();
+        record.write_json(frame);
+        let fits = frame.len() <= self.max_frame_bytes;
+        if fits {
+            self.shared
+                .counters
+                .truncated
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        fits
+    }
+
     fn encode(&self, seq: u64, mut record: Record) -> Option<Vec<u8>> {
         record.seq = Some(seq);
         if record.sid.is_none() {
@@ -1035,25 +1049,13 @@ impl IoThread {
                 s.truncate(cut);
                 s.push_str("…[truncated]");
             }
-            frame.clear();
-            record.write_json(&mut frame);
-            if frame.len() <= self.max_frame_bytes {
-                self.shared
-                    .counters
-                    .truncated
-                    .fetch_add(1, Ordering::Relaxed);
+            if self.reencode_fits(&record, &mut frame) {
                 return Some(frame);
             }
         }
         // Still too large (huge user fields): drop them.
         record.extra.retain(|(k, _)| k == "lf_truncated_from_bytes");
-        frame.clear();
-        record.write_json(&mut frame);
-        if frame.len() <= self.max_frame_bytes {
-            self.shared
-                .counters
-                .truncated
-                .fetch_add(1, Ordering::Relaxed);
+        if self.reencode_fits(&record, &mut frame) {
             return Some(frame);
         }
         self.shared
