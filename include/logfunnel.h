@@ -234,7 +234,7 @@ typedef struct lf_record {
      */
     int32_t level;
     /**
-     * Source line number (0: none).
+     * Source line number (0 or negative: none, `lineno` is left out).
      */
     int32_t line;
     /**
@@ -302,7 +302,8 @@ typedef struct lf_record {
      */
     size_t thread_name_len;
     /**
-     * Thread id (`thread`). 0: the calling thread's `pthread_self()`.
+     * Thread id (`thread`). 0: the calling thread's `pthread_self()`; negative: left out (for a
+     * record made on another thread than the one calling, e.g. behind an async appender).
      */
     int64_t thread_id;
     /**

@@ -65,7 +65,7 @@ pub struct lf_field {
 pub struct lf_record {
     /// Level on Python's scale (`LF_LEVEL_DEBUG` 10 ... `LF_LEVEL_CRITICAL` 50; any number is allowed).
     pub level: i32,
-    /// Source line number (0: none).
+    /// Source line number (0 or negative: none, `lineno` is left out).
     pub line: i32,
     /// Logger name, e.g. "app.db". Absent or empty: the sender's default logger.
     pub logger: *const c_char,
@@ -99,7 +99,8 @@ pub struct lf_record {
     pub thread_name: *const c_char,
     /// Length of `thread_name` in bytes.
     pub thread_name_len: usize,
-    /// Thread id (`thread`). 0: the calling thread's `pthread_self()`.
+    /// Thread id (`thread`). 0: the calling thread's `pthread_self()`; negative: left out (for a
+    /// record made on another thread than the one calling, e.g. behind an async appender).
     pub thread_id: i64,
     /// Creation time in seconds since the Unix epoch (`created`). 0: now.
     pub created: f64,
@@ -255,13 +256,15 @@ impl lf_sender {
             levelno: input.level.into(),
             created,
             relative_created: Some(((created - self.start) * 1000.0).max(0.0)),
-            thread: Some(if input.thread_id != 0 {
-                input.thread_id
-            } else {
-                // pthread_t is an address on Linux: positive and below 2^63.
-                // SAFETY: always safe to call.
-                (unsafe { libc::pthread_self() }) as i64
-            }),
+            thread: match input.thread_id {
+                id if id > 0 => Some(id),
+                0 => {
+                    // pthread_t is an address on Linux: positive and below 2^63.
+                    // SAFETY: always safe to call.
+                    Some((unsafe { libc::pthread_self() }) as i64)
+                }
+                _ => None,
+            },
             thread_name: match input.thread_name {
                 Some(b) => Some(lossy(b)),
                 None => current_thread_name(),
@@ -275,7 +278,7 @@ impl lf_sender {
             // `filename` and `module` are derived from it by the sender thread.
             record.pathname = Some(lossy(file));
         }
-        if input.file.is_some() || input.line != 0 {
+        if input.line > 0 {
             record.lineno = Some(input.line.into());
         }
         record.extra.reserve_exact(input.fields.len());

@@ -32,8 +32,8 @@ fn single_thread_records_arrive_in_order_with_every_field() {
         let n = 200;
         let out = run_ok(&exe, &[&rx.endpoint, &n.to_string()], None);
         let lines = values(&out, "");
-        let got = rx.wait_for(n + 3, WAIT);
-        assert_eq!(got.len(), n + 3, "{link:?}: all records arrive, no more");
+        let got = rx.wait_for(n + 4, WAIT);
+        assert_eq!(got.len(), n + 4, "{link:?}: all records arrive, no more");
         assert_seq_increasing(&got);
         let exe_name = exe.file_name().unwrap().to_string_lossy().to_string();
         let comm: String = exe_name.chars().take(15).collect();
@@ -108,9 +108,24 @@ fn single_thread_records_arrive_in_order_with_every_field() {
         assert_eq!((p.str("name"), p.str("msg")), ("app.plain", "plain msg"));
         assert!(p.json.get("pathname").is_none() && p.json.get("lineno").is_none());
 
+        let w = &got[n + 3];
+        assert_eq!(
+            (w.str("msg"), w.str("filename")),
+            ("elsewhere", "Worker.java")
+        );
+        assert!(
+            w.json.get("lineno").is_none(),
+            "line 0 means no line: {:?}",
+            w.json
+        );
+        assert!(
+            w.json.get("thread").is_none(),
+            "thread_id < 0 leaves thread out"
+        );
+
         let stats = values(&out, "stats");
-        assert_eq!(stats["enqueued"], n as i64 + 3);
-        assert_eq!(stats["sent"], n as i64 + 3);
+        assert_eq!(stats["enqueued"], n as i64 + 4);
+        assert_eq!(stats["sent"], n as i64 + 4);
         assert_eq!(stats["dropped"], 0);
         assert_eq!(stats["connected"], 1);
     }
