@@ -1014,6 +1014,20 @@ impl Receiver {
     }
 }
 
+/// Counts a sink's error and reports it as a rate-limited warning.
+fn sink_error(
+    metrics: &Metrics,
+    warner: &Warner,
+    index: usize,
+    label: &str,
+    error: &dyn std::fmt::Display,
+) {
+    metrics.sinks[index].errors.fetch_add(1, Ordering::Relaxed);
+    warner.warn(&format!("sink[{index}]"), || {
+        format!("sink {label:?}: {error}")
+    });
+}
+
 struct Writer {
     sinks: OpenedSinks,
     tail: Option<zmq::Socket>,
@@ -1191,13 +1205,7 @@ impl Writer {
                 s.sink.flush()
             };
             if let Err(e) = result {
-                self.metrics.sinks[s.index]
-                    .errors
-                    .fetch_add(1, Ordering::Relaxed);
-                let label = &s.label;
-                self.warner.warn(&format!("sink[{}]", s.index), || {
-                    format!("sink {label:?}: {e}")
-                });
+                sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
             }
         }
     }
@@ -1205,13 +1213,7 @@ impl Writer {
     fn background_errors(&mut self) {
         for s in self.sinks.sinks.iter_mut() {
             for e in s.sink.take_background_errors() {
-                self.metrics.sinks[s.index]
-                    .errors
-                    .fetch_add(1, Ordering::Relaxed);
-                let label = &s.label;
-                self.warner.warn(&format!("sink[{}]", s.index), || {
-                    format!("sink {label:?}: {e}")
-                });
+                sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
             }
         }
     }
