@@ -3,6 +3,8 @@
 //! frames through `decode_frames`, with the fuzz target's checks: never panic, and a decoded record
 //! re-encodes to a frame that decodes to the same JSON.
 
+mod fuzz_input;
+
 use logfunnel_core::decode::{decode_frame, decode_frames, DecodeLimits};
 use serde_json::Value;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -12,23 +14,10 @@ fn spec_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors")
 }
 
-/// The fuzz target's input encoding: first byte's low two bits = frame count (0 means 1), bit 2 =
-/// small depth limit; the rest split evenly.
+/// Replays one input the way the fuzz target reads it.
 fn run_input(data: &[u8]) {
-    let Some((&head, body)) = data.split_first() else {
+    let Some((frames, limits)) = fuzz_input::split(data) else {
         return;
-    };
-    let count = ((head & 3) as usize).max(1);
-    let chunk = body.len().div_ceil(count).max(1);
-    let mut frames: Vec<&[u8]> = body.chunks(chunk).collect();
-    frames.resize(count, &[]);
-    let limits = DecodeLimits {
-        max_depth: if head & 4 != 0 {
-            8
-        } else {
-            DecodeLimits::default().max_depth
-        },
-        ..DecodeLimits::default()
     };
     check(&frames, &limits);
 }

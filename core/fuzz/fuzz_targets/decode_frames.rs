@@ -3,24 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/fuzz_input/mod.rs"]
+mod fuzz_input;
 use logfunnel_core::decode::{decode_frame, decode_frames, DecodeLimits};
 
 fuzz_target!(|data: &[u8]| {
-    // First byte: frame count (low two bits, 0 and 1 both mean one frame); the rest is split evenly.
-    let Some((&head, body)) = data.split_first() else {
+    let Some((frames, limits)) = fuzz_input::split(data) else {
         return;
-    };
-    let count = ((head & 3) as usize).max(1);
-    let chunk = body.len().div_ceil(count).max(1);
-    let mut frames: Vec<&[u8]> = body.chunks(chunk).collect();
-    frames.resize(count, &[]);
-    let limits = DecodeLimits {
-        max_depth: if head & 4 != 0 {
-            8
-        } else {
-            DecodeLimits::default().max_depth
-        },
-        ..DecodeLimits::default()
     };
     if let Ok(record) = decode_frames(&frames, &limits) {
         let json = record.to_json();
