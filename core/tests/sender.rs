@@ -471,7 +471,9 @@ fn close_idle_waits_for_a_slow_collector_but_not_for_a_missing_one() {
         let r = Record::new("exit", 20, format!("{i} {}", "p".repeat(2000)));
         assert_eq!(sender.log(r), Outcome::Queued);
     }
-    let status = sender.close_idle(Duration::from_millis(500), Duration::from_secs(60));
+    // 1.5 s without progress: the reader is slow on purpose, and on a loaded 2-CPU machine it may
+    // also wait for a CPU; the point is that the ~2.4 s backlog as a whole does not have to fit.
+    let status = sender.close_idle(Duration::from_millis(1500), Duration::from_secs(60));
     assert_eq!(status, FlushStatus::Flushed);
     assert_eq!(reader.join().unwrap(), N);
 
