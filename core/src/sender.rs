@@ -946,15 +946,18 @@ impl IoThread {
             }
         };
         // Give libzmq what is left of the close timeout to write out its buffers, then terminate.
-        let linger = linger_deadline.saturating_duration_since(Instant::now());
-        let _ = self.socket.set_linger(ms(linger));
+        let linger_ms = ms(linger_deadline.saturating_duration_since(Instant::now()));
+        let _ = self.socket.set_linger(linger_ms);
         let terminating = Instant::now();
         drop(self.socket);
         drop(self.ctx);
         // Terminating blocks until libzmq has written everything or the linger ran out; the latter
-        // (with something sent at all) means libzmq may have discarded records.
+        // (with something sent at all) means libzmq may have discarded records. Compared with the
+        // whole milliseconds libzmq was given, less a millisecond for its timer's rounding, so a
+        // linger that ran out is never taken for a finished write (the reverse only over-reports).
         let sent_any = self.shared.counters.sent.load(Ordering::Relaxed) > 0;
-        if sent_any && !linger.is_zero() && terminating.elapsed() >= linger {
+        let given = Duration::from_millis(linger_ms.max(0) as u64);
+        if sent_any && terminating.elapsed() + Duration::from_millis(1) >= given {
             self.shared
                 .counters
                 .linger_expired

@@ -474,8 +474,13 @@ fn close_idle_waits_for_a_slow_collector_but_not_for_a_missing_one() {
     // 1.5 s without progress: the reader is slow on purpose, and on a loaded 2-CPU machine it may
     // also wait for a CPU; the point is that the ~2.4 s backlog as a whole does not have to fit.
     let status = sender.close_idle(Duration::from_millis(1500), Duration::from_secs(60));
-    assert_eq!(status, FlushStatus::Flushed);
-    assert_eq!(reader.join().unwrap(), N);
+    let stats = sender.stats();
+    assert_eq!(status, FlushStatus::Flushed, "{stats:?}");
+    assert_eq!(
+        reader.join().unwrap(),
+        N,
+        "close_idle said Flushed; {stats:?}"
+    );
 
     // Nobody listening: no progress, so it gives up after about `idle`, counting the loss.
     let endpoint = {
