@@ -24,8 +24,10 @@
 pub mod percent;
 
 use crate::record::{now_seconds, Record, DEFAULT_MAX_FRAME_BYTES, WIRE_VERSION};
+use crate::view::RecordView;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
@@ -176,8 +178,22 @@ impl DecodeError {
 /// Decodes one ZeroMQ message (its frames) into a record: one frame is a JSON record (v1 or the
 /// cookbook form), two frames are a PUBHandler topic and text.
 pub fn decode_frames(frames: &[&[u8]], limits: &DecodeLimits) -> Result<Record, DecodeError> {
-    match frames {
-        [frame] => decode_frame(frame, limits),
+    decode_view(frames, limits).map(RecordView::into_record)
+}
+
+/// Decodes a single-frame message (v1 or cookbook JSON).
+pub fn decode_frame(frame: &[u8], limits: &DecodeLimits) -> Result<Record, DecodeError> {
+    decode_frame_view(frame, limits).map(RecordView::into_record)
+}
+
+/// [`decode_frames`] without copying: the view's text borrows from `frames` wherever the JSON string
+/// had no escapes.
+pub fn decode_view<'a>(
+    frames: &[&'a [u8]],
+    limits: &DecodeLimits,
+) -> Result<RecordView<'a>, DecodeError> {
+    match *frames {
+        [frame] => decode_frame_view(frame, limits),
         [topic, text] => decode_pubhandler(topic, text, limits),
         _ => Err(DecodeError::FrameCount {
             count: frames.len(),
@@ -185,8 +201,11 @@ pub fn decode_frames(frames: &[&[u8]], limits: &DecodeLimits) -> Result<Record, 
     }
 }
 
-/// Decodes a single-frame message (v1 or cookbook JSON).
-pub fn decode_frame(frame: &[u8], limits: &DecodeLimits) -> Result<Record, DecodeError> {
+/// [`decode_frame`] without copying (see [`decode_view`]).
+pub fn decode_frame_view<'a>(
+    frame: &'a [u8],
+    limits: &DecodeLimits,
+) -> Result<RecordView<'a>, DecodeError> {
     check_size(frame.len(), limits)?;
     if frame.is_empty() {
         return Err(DecodeError::Empty);
@@ -213,11 +232,11 @@ fn utf8(bytes: &[u8], frame: usize) -> Result<&str, DecodeError> {
 }
 
 /// The PUBHandler form: level from the topic, text as the message, receive time as `created`.
-fn decode_pubhandler(
-    topic: &[u8],
-    text: &[u8],
+fn decode_pubhandler<'a>(
+    topic: &'a [u8],
+    text: &'a [u8],
     limits: &DecodeLimits,
-) -> Result<Record, DecodeError> {
+) -> Result<RecordView<'a>, DecodeError> {
     check_size(topic.len() + text.len(), limits)?;
     let topic = utf8(topic, 0)?;
     let text = utf8(text, 1)?;
@@ -240,21 +259,22 @@ fn decode_pubhandler(
         });
     };
     let name = if at == 0 {
-        PUBHANDLER_DEFAULT_NAME.to_string()
+        PUBHANDLER_DEFAULT_NAME
     } else {
-        topic[..at - 1].to_string()
+        &topic[..at - 1]
     };
     let msg = text.strip_suffix('\n').unwrap_or(text);
-    let mut record = Record {
-        name,
-        msg: msg.to_string(),
+    let mut record = RecordView {
+        name: Cow::Borrowed(name),
+        msg: Cow::Borrowed(msg),
         levelno,
         created: now_seconds(),
-        ..Record::default()
+        ..RecordView::default()
     };
-    record
-        .extra
-        .push(("topic".to_string(), Value::String(topic.to_string())));
+    record.extra.push((
+        Cow::Borrowed("topic"),
+        Cow::Owned(Value::String(topic.to_string())),
+    ));
     Ok(record)
 }
 
@@ -299,7 +319,7 @@ impl Ctx {
     }
 }
 
-fn parse_record(text: &str, limits: &DecodeLimits) -> Result<Record, DecodeError> {
+fn parse_record<'a>(text: &'a str, limits: &DecodeLimits) -> Result<RecordView<'a>, DecodeError> {
     let ctx = Ctx {
         max_depth: limits.max_depth.clamp(1, MAX_SUPPORTED_DEPTH),
         fatal: RefCell::new(None),
@@ -332,17 +352,23 @@ fn json_detail(e: &serde_json::Error) -> String {
 
 /// What the object held, before the form-specific checks.
 #[derive(Default)]
-struct Raw {
-    record: Record,
+struct Raw<'de> {
+    record: RecordView<'de>,
     /// `v` as written, if it was an integer.
     version: Option<VersionSeen>,
     has_name: bool,
     has_levelno: bool,
     has_created: bool,
-    msg: Option<Value>,
+    msg: Option<Msg<'de>>,
     args: Option<Value>,
     /// Python's own `getMessage()` result, present when a formatter ran in the sender.
-    message: Option<String>,
+    message: Option<Cow<'de, str>>,
+}
+
+/// `msg` as found: a string (v1 requires one), or any other JSON value (the cookbook form allows it).
+enum Msg<'de> {
+    Str(Cow<'de, str>),
+    Other(Value),
 }
 
 enum VersionSeen {
@@ -351,7 +377,7 @@ enum VersionSeen {
 }
 
 /// Known keys; everything else is a user field.
-enum Key {
+enum Key<'de> {
     V,
     Name,
     Msg,
@@ -380,10 +406,11 @@ enum Key {
     Message,
     /// Keys that mean nothing in another process (`exc_info`, `asctime`): dropped.
     Dropped,
-    Other(String),
+    Other(Cow<'de, str>),
 }
 
-fn key_of(s: &str) -> Key {
+/// The known key `s` names; `Other` holds an empty placeholder the caller fills.
+fn key_of(s: &str) -> Key<'static> {
     match s {
         "v" => Key::V,
         "name" => Key::Name,
@@ -412,30 +439,39 @@ fn key_of(s: &str) -> Key {
         "seq" => Key::Seq,
         "message" => Key::Message,
         "exc_info" | "asctime" => Key::Dropped,
-        other => Key::Other(other.to_string()),
+        _ => Key::Other(Cow::Borrowed("")),
     }
 }
 
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+    type Value = Key<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for KeySeed {
-    type Value = Key;
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
-        Ok(key_of(s))
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+        Ok(match key_of(s) {
+            Key::Other(_) => Key::Other(Cow::Borrowed(s)),
+            k => k,
+        })
     }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Key, E> {
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+        Ok(match key_of(s) {
+            Key::Other(_) => Key::Other(Cow::Owned(s.to_string())),
+            k => k,
+        })
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
         Ok(match key_of(&s) {
-            Key::Other(_) => Key::Other(s),
+            Key::Other(_) => Key::Other(Cow::Owned(s)),
             k => k,
         })
     }
@@ -446,43 +482,43 @@ struct TopSeed<'c> {
     ctx: &'c Ctx,
 }
 
-type Top = Result<Raw, &'static str>;
+type Top<'de> = Result<Raw<'de>, &'static str>;
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+    type Value = Top<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Top;
+    type Value = Top<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top<'de>, E> {
         Ok(Err("boolean"))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top<'de>, E> {
         Ok(Err("number"))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top<'de>, E> {
         Ok(Err("number"))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top<'de>, E> {
         Ok(Err("number"))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top<'de>, E> {
         Ok(Err("string"))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Top<'de>, E> {
         Ok(Err("null"))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top<'de>, A::Error> {
         skip_seq(self.ctx, seq, 2)?;
         Ok(Err("array"))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let ctx = self.ctx;
         ctx.enter(1)?;
         let mut raw = Raw::default();
@@ -503,7 +539,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                     raw.has_name = name.is_some();
                     r.name = name.unwrap_or_default();
                 }
-                Key::Msg => raw.msg = non_null(map.next_value_seed(value)?),
+                Key::Msg => raw.msg = map.next_value_seed(MsgSeed { ctx })?,
                 Key::Args => raw.args = non_null(map.next_value_seed(value)?),
                 Key::Message => {
                     // Derived by the sender's formatter; only a string is of any use.
@@ -562,7 +598,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 }
                 Key::Other(name) => {
                     let v = map.next_value_seed(value)?;
-                    r.extra.push((name, v));
+                    r.extra.push((name, Cow::Owned(v)));
                 }
             }
         }
@@ -571,18 +607,18 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
 }
 
 /// A known field's value: scalars kept, containers skipped (with depth checks) and only named.
-enum Scalar {
+enum Scalar<'de> {
     Null,
     Bool,
     I64(i64),
     U64(u64),
     F64(f64),
-    Str(String),
+    Str(Cow<'de, str>),
     Array,
     Object,
 }
 
-impl Scalar {
+impl Scalar<'_> {
     fn kind(&self) -> &'static str {
         match self {
             Scalar::Null => "null",
@@ -608,7 +644,7 @@ fn non_null(v: Value) -> Option<Value> {
     (!v.is_null()).then_some(v)
 }
 
-fn string(ctx: &Ctx, field: &'static str, v: Scalar) -> Option<String> {
+fn string<'de>(ctx: &Ctx, field: &'static str, v: Scalar<'de>) -> Option<Cow<'de, str>> {
     match v {
         Scalar::Str(s) => Some(s),
         Scalar::Null => None,
@@ -653,45 +689,108 @@ struct FieldSeed<'c> {
 }
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = Scalar;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+    type Value = Scalar<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for FieldSeed<'_> {
-    type Value = Scalar;
+    type Value = Scalar<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Bool)
     }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar, E> {
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::I64(n))
     }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar, E> {
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::U64(n))
     }
-    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Scalar, E> {
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Scalar<'de>, E> {
         Ok(Scalar::F64(x))
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar, E> {
-        Ok(Scalar::Str(s.to_string()))
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(s)))
     }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Scalar, E> {
-        Ok(Scalar::Str(s))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(s.to_string())))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(s)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
         Ok(Scalar::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
         skip_seq(self.ctx, seq, 3)?;
         Ok(Scalar::Array)
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
         skip_map(self.ctx, map, 3)?;
         Ok(Scalar::Object)
+    }
+}
+
+/// Reads `msg`: a string borrowed where possible, anything else as a `Value` (null as absent).
+#[derive(Clone, Copy)]
+struct MsgSeed<'c> {
+    ctx: &'c Ctx,
+}
+
+impl<'de> DeserializeSeed<'de> for MsgSeed<'_> {
+    type Value = Option<Msg<'de>>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MsgSeed<'_> {
+    type Value = Option<Msg<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Other(Value::Bool(b))))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Other(Value::from(n))))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Other(Value::from(n))))
+    }
+    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Self::Value, E> {
+        Ok(Number::from_f64(x).map(|n| Msg::Other(Value::Number(n))))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Str(Cow::Borrowed(s))))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Str(Cow::Owned(s.to_string()))))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Some(Msg::Str(Cow::Owned(s))))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = ValueSeed {
+            ctx: self.ctx,
+            depth: 2,
+        }
+        .visit_seq(seq)?;
+        Ok(Some(Msg::Other(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = ValueSeed {
+            ctx: self.ctx,
+            depth: 2,
+        }
+        .visit_map(map)?;
+        Ok(Some(Msg::Other(v)))
     }
 }
 
@@ -778,7 +877,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 }
 
 /// Form detection and the checks that need the whole object.
-fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError> {
+fn finish(raw: Raw<'_>, deferred: Option<DecodeError>) -> Result<RecordView<'_>, DecodeError> {
     let Raw {
         mut record,
         version,
@@ -798,8 +897,8 @@ fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError
     let v1 = matches!(version, Some(VersionSeen::One));
     if v1 {
         let msg = match msg {
-            Some(Value::String(s)) => s,
-            Some(other) => {
+            Some(Msg::Str(s)) => s,
+            Some(Msg::Other(other)) => {
                 return Err(DecodeError::WrongType {
                     field: "msg",
                     expected: "a string",
@@ -833,17 +932,17 @@ fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError
             }
         }
         if !has_name {
-            record.name = "root".to_string();
+            record.name = Cow::Borrowed("root");
         }
         if !has_created {
             record.created = now_seconds();
         }
         record.msg = match msg {
-            Value::String(s) => s,
-            other => {
+            Msg::Str(s) => s,
+            Msg::Other(other) => {
                 let mut s = String::new();
                 percent::py_str(&mut s, &other);
-                s
+                Cow::Owned(s)
             }
         };
     }
@@ -862,7 +961,7 @@ fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError
             // A formatter already ran in the sender: `message` is Python's own merge.
             Some(m) => record.msg = m,
             None => match percent::merge(&record.msg, &args) {
-                Ok(merged) => record.msg = merged,
+                Ok(merged) => record.msg = Cow::Owned(merged),
                 Err(e) => set_extra(
                     &mut record.extra,
                     FORMAT_ERROR_KEY,
@@ -874,11 +973,13 @@ fn finish(raw: Raw, deferred: Option<DecodeError>) -> Result<Record, DecodeError
     Ok(record)
 }
 
+type Extras<'a> = Vec<(Cow<'a, str>, Cow<'a, Value>)>;
+
 /// Sets a user field, replacing one the frame already had (keys stay unique).
-fn set_extra(extra: &mut Vec<(String, Value)>, key: &str, value: Value) {
+fn set_extra(extra: &mut Extras<'_>, key: &'static str, value: Value) {
     match extra.iter_mut().find(|(k, _)| k == key) {
-        Some((_, v)) => *v = value,
-        None => extra.push((key.to_string(), value)),
+        Some((_, v)) => *v = Cow::Owned(value),
+        None => extra.push((Cow::Borrowed(key), Cow::Owned(value))),
     }
 }
 
@@ -895,7 +996,7 @@ fn value_kind(v: &Value) -> &'static str {
 }
 
 /// Duplicate user keys: the last value wins at the first position, as in a Python dict.
-fn dedupe_extras(extra: &mut Vec<(String, Value)>) {
+fn dedupe_extras(extra: &mut Extras<'_>) {
     let n = extra.len();
     let has_dup = if n < 2 {
         false
@@ -903,13 +1004,14 @@ fn dedupe_extras(extra: &mut Vec<(String, Value)>) {
         (1..n).any(|i| extra[..i].iter().any(|(k, _)| *k == extra[i].0))
     } else {
         let mut seen = std::collections::HashSet::with_capacity(n);
-        !extra.iter().all(|(k, _)| seen.insert(k.as_str()))
+        !extra.iter().all(|(k, _)| seen.insert(&**k))
     };
     if !has_dup {
         return;
     }
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut out: Vec<(String, Value)> = Vec::with_capacity(n);
+    let mut index: std::collections::HashMap<Cow<'_, str>, usize> =
+        std::collections::HashMap::new();
+    let mut out: Extras<'_> = Vec::with_capacity(n);
     for (k, v) in extra.drain(..) {
         match index.get(&k) {
             Some(&at) => out[at].1 = v,

@@ -20,9 +20,11 @@ pub mod decode;
 mod fork;
 pub mod record;
 pub mod sender;
+pub mod view;
 
-pub use decode::{decode_frames, DecodeError, DecodeLimits};
+pub use decode::{decode_frames, decode_view, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
 pub use sender::{
     FlushStatus, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode, Stats,
 };
+pub use view::RecordView;

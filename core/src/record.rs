@@ -14,7 +14,7 @@
 //! # let _ = Lang::Rust;
 //! ```
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -208,47 +208,9 @@ impl Record {
 }
 
 impl Serialize for Record {
+    /// One encoding for both forms: the view's (see [`crate::view`]).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("v", &WIRE_VERSION)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("msg", &self.msg)?;
-        map.serialize_entry("args", &())?;
-        map.serialize_entry("levelno", &self.levelno)?;
-        map.serialize_entry("levelname", &*self.levelname_or_default())?;
-        map.serialize_entry("created", &self.created)?;
-        map.serialize_entry("msecs", &self.msecs_or_default())?;
-        fn opt<M: SerializeMap, T: Serialize>(
-            map: &mut M,
-            key: &str,
-            value: &Option<T>,
-        ) -> Result<(), M::Error> {
-            match value {
-                Some(v) => map.serialize_entry(key, v),
-                None => Ok(()),
-            }
-        }
-        opt(&mut map, "relativeCreated", &self.relative_created)?;
-        opt(&mut map, "pathname", &self.pathname)?;
-        opt(&mut map, "filename", &self.filename)?;
-        opt(&mut map, "module", &self.module)?;
-        opt(&mut map, "lineno", &self.lineno)?;
-        opt(&mut map, "funcName", &self.func_name)?;
-        opt(&mut map, "process", &self.process)?;
-        opt(&mut map, "processName", &self.process_name)?;
-        opt(&mut map, "thread", &self.thread)?;
-        opt(&mut map, "threadName", &self.thread_name)?;
-        opt(&mut map, "taskName", &self.task_name)?;
-        opt(&mut map, "exc_text", &self.exc_text)?;
-        opt(&mut map, "stack_info", &self.stack_info)?;
-        opt(&mut map, "host", &self.host)?;
-        opt(&mut map, "lang", &self.lang)?;
-        opt(&mut map, "sid", &self.sid)?;
-        opt(&mut map, "seq", &self.seq)?;
-        for (k, v) in &self.extra {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
+        self.view().serialize(serializer)
     }
 }
 
