@@ -29,13 +29,13 @@
 //! r.created = 1_764_172_693.125;
 //! r.push_extra("user", serde_json::json!("bob"));
 //! let mut line = String::new();
-//! f.format(&r, &mut line);
+//! f.format(&r.view(), &mut line);
 //! assert_eq!(line, "2025-11-26 15:58:13,125 WARNING  app: disk full [bob]");
 //! ```
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, TimeZone, Timelike, Utc};
 use logfunnel_core::decode::percent::{self, Arg, Count, PercentError, Spec};
-use logfunnel_core::Record;
+use logfunnel_core::RecordView;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
@@ -275,11 +275,18 @@ impl Formatter {
 
     /// Appends the formatted record to `out`: the line (no newline at the end), then `exc_text` and
     /// `stack_info` on following lines, as Python's `Formatter.format` does.
-    pub fn format(&self, record: &Record, out: &mut String) {
+    pub fn format(&self, record: &RecordView<'_>, out: &mut String) {
+        self.format_with(record, out, &mut String::new());
+    }
+
+    /// [`format`](Self::format) with a caller-kept scratch buffer for `asctime`, so a loop over
+    /// many records allocates nothing.
+    pub fn format_with(&self, record: &RecordView<'_>, out: &mut String, scratch: &mut String) {
         let start = out.len();
-        let mut asctime = String::new();
+        let asctime = scratch;
+        asctime.clear();
         if self.uses_time {
-            self.asctime(record, &mut asctime);
+            self.asctime(record, asctime);
         }
         let levelname = record.levelname_or_default();
         for piece in &self.pieces {
@@ -291,9 +298,9 @@ impl Formatter {
                     raw,
                 } => {
                     let value = match target {
-                        Target::Attr(a) => attr_value(record, *a, &asctime, &levelname),
-                        Target::User(name) => match record.extra.iter().find(|(k, _)| k == name) {
-                            Some((_, v)) => Arg::from(v),
+                        Target::Attr(a) => attr_value(record, *a, asctime, &levelname),
+                        Target::User(name) => match record.extra_value(name) {
+                            Some(v) => Arg::from(v),
                             None => {
                                 out.push_str(raw);
                                 continue;
@@ -305,6 +312,7 @@ impl Formatter {
             }
         }
         for tail in [&record.exc_text, &record.stack_info].into_iter().flatten() {
+            let tail: &str = tail;
             if tail.is_empty() {
                 continue;
             }
@@ -316,14 +324,14 @@ impl Formatter {
     }
 
     /// Convenience: the formatted record as a new string.
-    pub fn format_to_string(&self, record: &Record) -> String {
+    pub fn format_to_string(&self, record: &RecordView<'_>) -> String {
         let mut s = String::with_capacity(128 + record.msg.len());
         self.format(record, &mut s);
         s
     }
 
     /// Python's `formatTime`: strftime of the whole second, plus `,mmm` for the default format.
-    fn asctime(&self, record: &Record, out: &mut String) {
+    fn asctime(&self, record: &RecordView<'_>, out: &mut String) {
         let created = record.created;
         let secs = if created.is_finite() {
             created.floor().clamp(-1e15, 1e15) as i64
@@ -394,8 +402,8 @@ impl Formatter {
 }
 
 /// The value of a record attribute, with Python's defaults for missing ones (see the module docs).
-fn attr_value<'a>(r: &'a Record, a: Attr, asctime: &'a str, levelname: &'a str) -> Arg<'a> {
-    fn s(v: &Option<String>) -> Arg<'_> {
+fn attr_value<'a>(r: &'a RecordView<'_>, a: Attr, asctime: &'a str, levelname: &'a str) -> Arg<'a> {
+    fn s<'a>(v: &'a Option<std::borrow::Cow<'_, str>>) -> Arg<'a> {
         v.as_deref().map_or(Arg::None, Arg::Str)
     }
     fn i(v: Option<i64>) -> Arg<'static> {
@@ -1157,6 +1165,7 @@ fn local_zone_name(out: &mut String, secs: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logfunnel_core::Record;
     use serde_json::json;
 
     fn rec() -> Record {
@@ -1169,7 +1178,7 @@ mod tests {
         Formatter::new(f)
             .unwrap()
             .with_utc(true)
-            .format_to_string(&rec())
+            .format_to_string(&rec().view())
     }
 
     #[test]
@@ -1182,9 +1191,9 @@ mod tests {
         assert_eq!(fmt("%(name)d %(message)05.1f"), "app    hi");
         assert_eq!(fmt("%(levelname)s"), "Level 25");
         let f = Formatter::new_with_style("{nope:>5} {name:d}", Style::Brace).unwrap();
-        assert_eq!(f.format_to_string(&rec()), "{nope:>5} app");
+        assert_eq!(f.format_to_string(&rec().view()), "{nope:>5} app");
         let f = Formatter::new_with_style("$nope $name", Style::Dollar).unwrap();
-        assert_eq!(f.format_to_string(&rec()), "$nope app");
+        assert_eq!(f.format_to_string(&rec().view()), "$nope app");
     }
 
     #[test]
@@ -1193,7 +1202,7 @@ mod tests {
         r.push_extra("user_id", json!(42));
         r.push_extra("message", json!("shadow"));
         let f = Formatter::new("%(user_id)05d %(message)s %(extra.message)s").unwrap();
-        assert_eq!(f.format_to_string(&r), "00042 hi shadow");
+        assert_eq!(f.format_to_string(&r.view()), "00042 hi shadow");
     }
 
     #[test]
@@ -1234,12 +1243,12 @@ mod tests {
             .unwrap()
             .format("%Y-%m-%d %H:%M:%S,125")
             .to_string();
-        assert_eq!(f.format_to_string(&r), want);
+        assert_eq!(f.format_to_string(&r.view()), want);
         let z = Formatter::new("%(asctime)s")
             .unwrap()
             .with_datefmt(Some("%Z"))
             .unwrap();
-        assert!(!z.format_to_string(&r).is_empty());
+        assert!(!z.format_to_string(&r.view()).is_empty());
     }
 
     #[test]
@@ -1249,20 +1258,20 @@ mod tests {
             .with_utc(true);
         let mut r = rec();
         let mut out = String::from("> ");
-        f.format(&r, &mut out);
+        f.format(&r.view(), &mut out);
         r.created += 0.5;
         r.msecs = None;
         out.push('|');
-        f.format(&r, &mut out);
+        f.format(&r.view(), &mut out);
         r.created += 1.0;
         out.push('|');
-        f.format(&r, &mut out);
+        f.format(&r.view(), &mut out);
         assert_eq!(
             out,
             "> 2025-11-26 15:58:13,125 hi|2025-11-26 15:58:13,625 hi|2025-11-26 15:58:14,625 hi"
         );
         let g = f.clone();
-        assert_eq!(g.format_to_string(&r), "2025-11-26 15:58:14,625 hi");
+        assert_eq!(g.format_to_string(&r.view()), "2025-11-26 15:58:14,625 hi");
     }
 
     #[test]
@@ -1272,7 +1281,7 @@ mod tests {
         r.levelno = 20;
         r.process = Some(7);
         assert_eq!(
-            f.format_to_string(&r),
+            f.format_to_string(&r.view()),
             "2025-11-26 15:58:13,125 INFO     app [7] hi"
         );
     }

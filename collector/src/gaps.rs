@@ -8,7 +8,7 @@
 //! comes back is treated as new, which means no gap is reported for its first record: the collector
 //! cannot tell records another collector instance wrote (after a restart) from lost ones.
 
-use logfunnel_core::Record;
+use logfunnel_core::RecordView;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -147,14 +147,15 @@ impl GapTracker {
     }
 
     /// Looks at one record's `sid`/`seq`.
-    pub fn observe(&mut self, rec: &Record, now: Instant) -> SeqOutcome {
+    pub fn observe(&mut self, rec: &RecordView<'_>, now: Instant) -> SeqOutcome {
         let (Some(sid), Some(seq)) = (&rec.sid, rec.seq) else {
             return SeqOutcome::Untracked;
         };
         self.clock += 1;
         let touched = self.clock;
         let wall = SystemTime::now();
-        if let Some(e) = self.entries.get_mut(sid.as_str()) {
+        let sid: &str = sid;
+        if let Some(e) = self.entries.get_mut(sid) {
             e.touched = touched;
             e.last_seen = wall;
             e.received += 1;
@@ -187,13 +188,13 @@ impl GapTracker {
             self.evict();
         }
         self.entries.insert(
-            sid.clone(),
+            sid.to_string(),
             Entry {
                 id: SenderId {
-                    sid: sid.clone(),
-                    host: rec.host.clone(),
+                    sid: sid.to_string(),
+                    host: rec.host.as_deref().map(str::to_string),
                     process: rec.process,
-                    lang: rec.lang.clone(),
+                    lang: rec.lang.as_deref().map(str::to_string),
                 },
                 next_seq: seq.saturating_add(1),
                 received: 1,
@@ -281,6 +282,7 @@ fn current_rate(e: &Entry, now: Instant) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logfunnel_core::Record;
 
     fn rec(sid: &str, seq: u64) -> Record {
         let mut r = Record::new("a", 20, "m");
@@ -296,10 +298,10 @@ mod tests {
     fn gaps_and_duplicates_are_counted() {
         let mut g = GapTracker::new(10);
         let now = Instant::now();
-        assert_eq!(g.observe(&rec("s", 0), now), SeqOutcome::First);
-        assert_eq!(g.observe(&rec("s", 1), now), SeqOutcome::InOrder);
+        assert_eq!(g.observe(&rec("s", 0).view(), now), SeqOutcome::First);
+        assert_eq!(g.observe(&rec("s", 1).view(), now), SeqOutcome::InOrder);
         assert_eq!(
-            g.observe(&rec("s", 5), now),
+            g.observe(&rec("s", 5).view(), now),
             SeqOutcome::Gap {
                 lost: 3,
                 expected: 2,
@@ -307,27 +309,27 @@ mod tests {
             }
         );
         assert_eq!(
-            g.observe(&rec("s", 3), now),
+            g.observe(&rec("s", 3).view(), now),
             SeqOutcome::Duplicate {
                 expected: 6,
                 got: 3
             }
         );
-        assert_eq!(g.observe(&rec("s", 6), now), SeqOutcome::InOrder);
+        assert_eq!(g.observe(&rec("s", 6).view(), now), SeqOutcome::InOrder);
         assert_eq!((g.lost_total, g.gaps_total, g.duplicates_total), (3, 1, 1));
         let s = &g.senders(now)[0];
         assert_eq!((s.received, s.lost, s.duplicates, s.next_seq), (5, 3, 1, 7));
         assert_eq!(s.id.to_string(), "sid=s host=h process=7 lang=rust");
         let mut foreign = Record::new("a", 20, "m");
         foreign.sid = None;
-        assert_eq!(g.observe(&foreign, now), SeqOutcome::Untracked);
+        assert_eq!(g.observe(&foreign.view(), now), SeqOutcome::Untracked);
     }
 
     #[test]
     fn a_sender_first_seen_mid_stream_is_no_gap() {
         let mut g = GapTracker::new(10);
         assert_eq!(
-            g.observe(&rec("s", 1000), Instant::now()),
+            g.observe(&rec("s", 1000).view(), Instant::now()),
             SeqOutcome::First
         );
         assert_eq!(g.lost_total, 0);
@@ -338,8 +340,8 @@ mod tests {
         let mut g = GapTracker::new(100);
         let now = Instant::now();
         for i in 0..10_000u64 {
-            g.observe(&rec("busy", i), now);
-            g.observe(&rec(&format!("hostile-{i}"), 0), now);
+            g.observe(&rec("busy", i).view(), now);
+            g.observe(&rec(&format!("hostile-{i}"), 0).view(), now);
             assert!(g.len() <= 100);
         }
         assert!(g.sender("busy").is_some());

@@ -39,7 +39,7 @@ use crate::sink::{
     Colour, ConsoleSink, FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink, SinkError,
 };
 use crate::warn::{Warner, PREFIX};
-use logfunnel_core::{decode_frames, DecodeLimits, Record};
+use logfunnel_core::{decode_view, DecodeLimits, RecordView};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -330,7 +330,12 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         tail,
         queue: queue.clone(),
         metrics: metrics.clone(),
-        warner: warner.clone(),
+        warner,
+        limits: DecodeLimits {
+            max_frame_bytes: config.max_frame_bytes,
+            ..DecodeLimits::default()
+        },
+        endpoints: sockets.iter().map(|s| s.endpoint.clone()).collect(),
         reopen: reopen.clone(),
         flush_interval: Duration::from_millis(config.flush_interval_ms),
         fsync: config.fsync,
@@ -348,12 +353,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         sockets,
         queue: queue.clone(),
         metrics: metrics.clone(),
-        warner,
         shutdown: shutdown.clone(),
-        limits: DecodeLimits {
-            max_frame_bytes: config.max_frame_bytes,
-            ..DecodeLimits::default()
-        },
         drain_timeout: Duration::from_millis(config.drain_timeout_ms),
     };
     let receiver = std::thread::Builder::new()
@@ -771,10 +771,21 @@ struct QueueState {
     writer_gone: bool,
 }
 
+/// Messages as received, undecoded: the writer decodes each into a [`RecordView`] that borrows from
+/// the message, so no record text is copied between receiving and writing.
 #[derive(Default)]
 struct Batch {
-    records: Vec<Record>,
+    /// The frames of every message, one message after the other.
+    frames: Vec<zmq::Message>,
+    /// Per message: the socket it came from and how many of `frames` it has.
+    messages: Vec<(u32, u32)>,
     bytes: usize,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.messages.len()
+    }
 }
 
 impl Queue {
@@ -802,7 +813,7 @@ impl Queue {
     fn push(&self, batch: Batch) -> bool {
         let mut st = self.lock();
         while st.records > 0
-            && (st.records + batch.records.len() > self.max_records
+            && (st.records + batch.len() > self.max_records
                 || st.bytes + batch.bytes > self.max_bytes)
             && !st.writer_gone
         {
@@ -815,7 +826,7 @@ impl Queue {
         if st.writer_gone {
             return false;
         }
-        st.records += batch.records.len();
+        st.records += batch.len();
         st.bytes += batch.bytes;
         st.batches.push_back(batch);
         drop(st);
@@ -835,7 +846,7 @@ impl Queue {
         }
         match st.batches.pop_front() {
             Some(b) => {
-                st.records -= b.records.len();
+                st.records -= b.len();
                 st.bytes -= b.bytes;
                 drop(st);
                 self.not_full.notify_one();
@@ -867,9 +878,7 @@ struct Receiver {
     sockets: Vec<Receiving>,
     queue: Arc<Queue>,
     metrics: Arc<Metrics>,
-    warner: Arc<Warner>,
     shutdown: Shutdown,
-    limits: DecodeLimits,
     drain_timeout: Duration,
 }
 
@@ -884,13 +893,12 @@ enum Pass {
 impl Receiver {
     /// Receives until shutdown, then drains; returns whether the drain finished before its timeout.
     fn run(mut self) -> Result<bool, CollectorError> {
-        let mut frames: Vec<zmq::Message> = Vec::new();
         let mut busy = false;
         while !self.shutdown.is_triggered() {
             if !busy {
                 self.poll(POLL_MS)?;
             }
-            busy = matches!(self.pass(&mut frames)?, Pass::Read);
+            busy = matches!(self.pass()?, Pass::Read);
         }
         // Drain: read what is already queued in the sockets or still in flight, until the sockets
         // have been quiet for a moment (or the drain timeout passes).
@@ -904,7 +912,7 @@ impl Receiver {
             if now.duration_since(quiet_since) >= DRAIN_QUIET.min(self.drain_timeout) {
                 break true;
             }
-            match self.pass(&mut frames)? {
+            match self.pass()? {
                 Pass::Read => quiet_since = Instant::now(),
                 Pass::Idle => self.poll(10)?,
             }
@@ -929,32 +937,30 @@ impl Receiver {
         }
     }
 
-    /// Reads up to [`PER_SOCKET_BATCH`] messages from each socket in turn, decodes them and queues
-    /// the records.
-    fn pass(&mut self, frames: &mut Vec<zmq::Message>) -> Result<Pass, CollectorError> {
+    /// Reads up to [`PER_SOCKET_BATCH`] messages from each socket in turn and queues them for the
+    /// writer.
+    fn pass(&mut self) -> Result<Pass, CollectorError> {
         let mut batch = Batch::default();
         let mut any = false;
         loop {
             let mut round = false;
             for i in 0..self.sockets.len() {
                 for _ in 0..PER_SOCKET_BATCH {
-                    if !self.recv_one(i, frames)? {
+                    if !self.recv_one(i, &mut batch)? {
                         break;
                     }
                     round = true;
-                    self.decode_into(i, frames, &mut batch);
                 }
             }
             any |= round;
-            if !round || batch.records.len() >= MAX_BATCH {
+            if !round || batch.len() >= MAX_BATCH {
                 break;
             }
         }
-        if !batch.records.is_empty() {
-            let n = batch.records.len() as u64;
-            self.metrics
-                .queue_depth
-                .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        if batch.len() > 0 {
+            let n = batch.len() as u64;
+            self.metrics.received.fetch_add(n, Ordering::Relaxed);
+            self.metrics.queue_depth.fetch_add(n, Ordering::Relaxed);
             if !self.queue.push(batch) {
                 return Err(CollectorError::Panicked("writer"));
             }
@@ -962,15 +968,16 @@ impl Receiver {
         Ok(if any { Pass::Read } else { Pass::Idle })
     }
 
-    /// Reads one whole message (all its frames) without blocking; false if none was waiting.
-    fn recv_one(&self, i: usize, frames: &mut Vec<zmq::Message>) -> Result<bool, CollectorError> {
+    /// Reads one whole message (all its frames) into `batch` without blocking; false if none was
+    /// waiting.
+    fn recv_one(&self, i: usize, batch: &mut Batch) -> Result<bool, CollectorError> {
         let socket = &self.sockets[i].socket;
-        frames.clear();
+        let mut count = 0usize;
         loop {
             let mut msg = zmq::Message::new();
             match socket.recv(&mut msg, zmq::DONTWAIT) {
                 Ok(()) => {}
-                Err(zmq::Error::EAGAIN) if frames.is_empty() => return Ok(false),
+                Err(zmq::Error::EAGAIN) if count == 0 => return Ok(false),
                 // The rest of a message is always there once its first frame is.
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => continue,
                 Err(source) => {
@@ -981,34 +988,18 @@ impl Receiver {
                 }
             }
             let more = msg.get_more();
-            if frames.len() < MAX_FRAMES {
-                frames.push(msg);
-            } else if frames.len() == MAX_FRAMES {
+            if count < MAX_FRAMES {
+                batch.bytes += msg.len();
+                batch.frames.push(msg);
+                count += 1;
+            } else if count == MAX_FRAMES {
                 // Keep the count visible to the decoder: one extra (empty) frame stands for the rest.
-                frames.push(zmq::Message::new());
+                batch.frames.push(zmq::Message::new());
+                count += 1;
             }
             if !more {
+                batch.messages.push((i as u32, count as u32));
                 return Ok(true);
-            }
-        }
-    }
-
-    fn decode_into(&self, i: usize, frames: &[zmq::Message], batch: &mut Batch) {
-        self.metrics.received.fetch_add(1, Ordering::Relaxed);
-        let slices: Vec<&[u8]> = frames.iter().map(|m| &m[..]).collect();
-        match decode_frames(&slices, &self.limits) {
-            Ok(record) => {
-                self.metrics.accepted.fetch_add(1, Ordering::Relaxed);
-                batch.bytes += slices.iter().map(|s| s.len()).sum::<usize>();
-                batch.records.push(record);
-            }
-            Err(e) => {
-                let reason = e.reason();
-                self.metrics.add_malformed(reason, 1);
-                let endpoint = &self.sockets[i].endpoint;
-                self.warner.warn(reason, || {
-                    format!("dropped a malformed message received on {endpoint}: {e}")
-                });
             }
         }
     }
@@ -1028,12 +1019,27 @@ fn sink_error(
     });
 }
 
+/// Buffers the writer keeps across batches.
+struct Scratch {
+    /// One line per formatter, and whether it holds the current record's line yet.
+    lines: Vec<(String, bool)>,
+    /// The current record as JSON (tail socket, JSON sinks).
+    json: Vec<u8>,
+    /// The formatters' `asctime` text.
+    asctime: String,
+    /// Records written per sink in this batch, added to the metrics once per batch.
+    written: Vec<u64>,
+}
+
 struct Writer {
     sinks: OpenedSinks,
     tail: Option<zmq::Socket>,
     queue: Arc<Queue>,
     metrics: Arc<Metrics>,
     warner: Arc<Warner>,
+    limits: DecodeLimits,
+    /// Endpoint of each receiving socket, by index, for reports about what came in on it.
+    endpoints: Vec<String>,
     reopen: ReopenHandle,
     flush_interval: Duration,
     fsync: FsyncPolicy,
@@ -1050,10 +1056,12 @@ impl Writer {
             }
         }
         let _gone = Gone(self.queue.clone());
-        // One line per formatter, and whether it holds the current record's line yet.
-        let mut lines: Vec<(String, bool)> =
-            vec![(String::new(), false); self.sinks.formatters.len()];
-        let mut json = Vec::new();
+        let mut scratch = Scratch {
+            lines: vec![(String::new(), false); self.sinks.formatters.len()],
+            json: Vec::new(),
+            asctime: String::new(),
+            written: vec![0; self.metrics.sinks.len()],
+        };
         let mut next_flush = Instant::now() + self.flush_interval;
         let mut next_stats = Instant::now() + self.stats_interval;
         let mut dirty = false;
@@ -1063,8 +1071,8 @@ impl Writer {
                 Ok(Some(batch)) => {
                     self.metrics
                         .queue_depth
-                        .fetch_sub(batch.records.len() as u64, Ordering::Relaxed);
-                    self.write_batch(&batch.records, &mut lines, &mut json);
+                        .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+                    self.write_batch(&batch, &mut scratch);
                     dirty = true;
                 }
                 Ok(None) => {}
@@ -1094,50 +1102,20 @@ impl Writer {
         }
     }
 
-    fn write_batch(
-        &mut self,
-        records: &[Record],
-        lines: &mut [(String, bool)],
-        json: &mut Vec<u8>,
-    ) {
-        let now = Instant::now();
-        {
-            let mut gaps = self.metrics.gaps.lock().unwrap_or_else(|p| p.into_inner());
-            for rec in records {
-                match gaps.observe(rec, now) {
-                    SeqOutcome::Gap {
-                        lost,
-                        expected,
-                        got,
-                    } => {
-                        let who = gaps
-                            .sender(rec.sid.as_deref().unwrap_or(""))
-                            .map(|s| s.to_string())
-                            .unwrap_or_default();
-                        self.warner.warn("gap", || {
-                            format!(
-                                "{lost} record(s) lost from sender {who} (seq {expected} to {} missing)",
-                                got - 1
-                            )
-                        });
-                    }
-                    SeqOutcome::Duplicate { expected, got } => {
-                        let who = gaps
-                            .sender(rec.sid.as_deref().unwrap_or(""))
-                            .map(|s| s.to_string())
-                            .unwrap_or_default();
-                        self.warner.warn("duplicate", || {
-                            format!(
-                                "duplicate or out-of-order record from sender {who} (seq {got}, expected {expected})"
-                            )
-                        });
-                    }
-                    _ => {}
-                }
-            }
-        }
+    /// Decodes the batch's messages (counting and reporting the malformed ones), then tracks, routes,
+    /// formats and writes the records.
+    fn write_batch(&mut self, batch: &Batch, scratch: &mut Scratch) {
+        let records = self.decode_batch(batch);
+        self.observe_gaps(&records);
         let formatters = &self.sinks.formatters;
-        for rec in records {
+        let Scratch {
+            lines,
+            json,
+            asctime,
+            written,
+        } = scratch;
+        let mut unrouted = 0;
+        for rec in &records {
             json.clear();
             for l in lines.iter_mut() {
                 l.1 = false;
@@ -1160,7 +1138,7 @@ impl Writer {
                         let (line, done) = &mut lines[slot];
                         if !*done {
                             line.clear();
-                            formatters[slot].format(rec, line);
+                            formatters[slot].format_with(rec, line, asctime);
                             *done = true;
                         }
                         s.sink.write(rec.levelno, line)
@@ -1174,27 +1152,104 @@ impl Writer {
                         s.sink.write(rec.levelno, text)
                     }
                 };
-                let counters = &self.metrics.sinks[s.index];
                 match result {
-                    Ok(()) => {
-                        counters.written.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        counters.errors.fetch_add(1, Ordering::Relaxed);
-                        let label = &s.label;
-                        self.warner.warn(&format!("sink[{}]", s.index), || {
-                            format!("sink {label:?}: {e}")
-                        });
-                    }
+                    Ok(()) => written[s.index] += 1,
+                    Err(e) => sink_error(&self.metrics, &self.warner, s.index, &s.label, &e),
                 }
             }
             if !taken {
-                self.metrics.unrouted.fetch_add(1, Ordering::Relaxed);
+                unrouted += 1;
             }
+        }
+        for (index, n) in written.iter_mut().enumerate() {
+            if *n > 0 {
+                self.metrics.sinks[index]
+                    .written
+                    .fetch_add(*n, Ordering::Relaxed);
+                *n = 0;
+            }
+        }
+        if unrouted > 0 {
+            self.metrics.unrouted.fetch_add(unrouted, Ordering::Relaxed);
         }
         self.metrics
             .processed
             .fetch_add(records.len() as u64, Ordering::Relaxed);
+    }
+
+    /// The batch's records, borrowing from its messages; malformed messages are counted by reason
+    /// and reported (rate-limited) with the endpoint they came in on.
+    fn decode_batch<'b>(&self, batch: &'b Batch) -> Vec<RecordView<'b>> {
+        let mut records = Vec::with_capacity(batch.len());
+        let mut at = 0;
+        for &(socket, count) in &batch.messages {
+            let frames = &batch.frames[at..at + count as usize];
+            at += count as usize;
+            let decoded = match frames {
+                [one] => decode_view(&[&one[..]], &self.limits),
+                [topic, text] => decode_view(&[&topic[..], &text[..]], &self.limits),
+                more => {
+                    let slices: Vec<&[u8]> = more.iter().map(|m| &m[..]).collect();
+                    decode_view(&slices, &self.limits)
+                }
+            };
+            match decoded {
+                Ok(record) => records.push(record),
+                Err(e) => {
+                    let reason = e.reason();
+                    self.metrics.add_malformed(reason, 1);
+                    let endpoint = self
+                        .endpoints
+                        .get(socket as usize)
+                        .map_or("?", String::as_str);
+                    self.warner.warn(reason, || {
+                        format!("dropped a malformed message received on {endpoint}: {e}")
+                    });
+                }
+            }
+        }
+        self.metrics
+            .accepted
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
+        records
+    }
+
+    /// Feeds every record's `sid`/`seq` to the gap tracker, reporting gaps and duplicates.
+    fn observe_gaps(&self, records: &[RecordView<'_>]) {
+        let now = Instant::now();
+        let mut gaps = self.metrics.gaps.lock().unwrap_or_else(|p| p.into_inner());
+        for rec in records {
+            match gaps.observe(rec, now) {
+                SeqOutcome::Gap {
+                    lost,
+                    expected,
+                    got,
+                } => {
+                    let who = gaps
+                        .sender(rec.sid.as_deref().unwrap_or(""))
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    self.warner.warn("gap", || {
+                        format!(
+                            "{lost} record(s) lost from sender {who} (seq {expected} to {} missing)",
+                            got - 1
+                        )
+                    });
+                }
+                SeqOutcome::Duplicate { expected, got } => {
+                    let who = gaps
+                        .sender(rec.sid.as_deref().unwrap_or(""))
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    self.warner.warn("duplicate", || {
+                        format!(
+                            "duplicate or out-of-order record from sender {who} (seq {got}, expected {expected})"
+                        )
+                    });
+                }
+                _ => {}
+            }
+        }
     }
 
     fn flush_all(&mut self, sync: bool) {

@@ -10,7 +10,7 @@ use crate::config::parse_level;
 use crate::format::{FormatError, Formatter};
 use crate::route::Route;
 use crate::sink::{Colour, ConsoleSink, Sink};
-use logfunnel_core::{decode_frames, DecodeLimits};
+use logfunnel_core::{decode_view, DecodeLimits};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,6 +99,7 @@ pub fn run(opts: &TailOptions) -> Result<u64, TailError> {
     };
     let mut out = ConsoleSink::stdout().colour(opts.colour);
     let mut line = String::new();
+    let mut json = Vec::new();
     let mut printed = 0u64;
     let mut last = Instant::now();
     let mut pending = false;
@@ -121,7 +122,7 @@ pub fn run(opts: &TailOptions) -> Result<u64, TailError> {
         };
         last = Instant::now();
         let slices: Vec<&[u8]> = frames.iter().map(|f| &f[..]).collect();
-        let Ok(rec) = decode_frames(&slices, &limits) else {
+        let Ok(rec) = decode_view(&slices, &limits) else {
             continue;
         };
         if rec.levelno < opts.level || !route.accepts(&rec.name) {
@@ -129,7 +130,10 @@ pub fn run(opts: &TailOptions) -> Result<u64, TailError> {
         }
         line.clear();
         if opts.json {
-            line.push_str(&rec.to_json());
+            json.clear();
+            rec.write_json(&mut json);
+            // serde_json writes UTF-8.
+            line.push_str(std::str::from_utf8(&json).unwrap_or_default());
         } else {
             formatter.format(&rec, &mut line);
         }

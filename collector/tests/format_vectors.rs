@@ -37,7 +37,7 @@ fn every_format_vector_matches_python() {
             }
         };
         let mut line = String::from("prefix that must stay:");
-        formatter.format(&record, &mut line);
+        formatter.format(&record.view(), &mut line);
         let got = line
             .strip_prefix("prefix that must stay:")
             .expect("format appends");
@@ -144,7 +144,7 @@ fn mutated_formats_never_panic() {
                 built += 1;
                 for utc in [true, false] {
                     let f = f.clone().with_utc(utc);
-                    let line = f.format_to_string(&record);
+                    let line = f.format_to_string(&record.view());
                     assert!(line.ends_with("Traceback: x"), "{fmt:?} gave {line:?}");
                 }
             }
