@@ -21,6 +21,7 @@
 //! assert_eq!(record.extra, vec![("user_id".to_string(), serde_json::json!(7))]);
 //! ```
 
+mod fast;
 pub mod percent;
 
 use crate::record::{now_seconds, Record, DEFAULT_MAX_FRAME_BYTES, WIRE_VERSION};
@@ -211,6 +212,10 @@ pub fn decode_frame_view<'a>(
         return Err(DecodeError::Empty);
     }
     let text = utf8(frame, 0)?;
+    let mut view = RecordView::default();
+    if fast::decode_v1(text, &mut view) {
+        return Ok(view);
+    }
     parse_record(text, limits)
 }
 
@@ -1225,5 +1230,121 @@ mod tests {
             decode_frame(b"\xff", &limits).unwrap_err().reason(),
             "invalid_utf8"
         );
+    }
+
+    /// The fast path must never disagree with the general parser: wherever it accepts a frame, the
+    /// general parser accepts it too and yields the same record. Checked on the shared vectors, the
+    /// fuzz corpus, canonical frames from the encoder and thousands of mutations of them.
+    #[test]
+    fn the_fast_path_agrees_with_the_general_parser() {
+        let limits = DecodeLimits::default();
+        let mut accepted = 0usize;
+        let mut checked = 0usize;
+        let mut check = |text: &str| {
+            checked += 1;
+            let mut fast_view = crate::view::RecordView::default();
+            if !fast::decode_v1(text, &mut fast_view) {
+                return;
+            }
+            accepted += 1;
+            match parse_record(text, &limits) {
+                Ok(general) => assert_eq!(fast_view, general, "frame: {text}"),
+                Err(e) => {
+                    panic!("fast path accepted what the general parser refuses ({e}): {text}")
+                }
+            }
+        };
+
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors");
+        let vectors: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("decode.json")).unwrap())
+                .unwrap();
+        for case in vectors["cases"].as_array().unwrap() {
+            for frame in case["frames"].as_array().unwrap() {
+                if let Some(t) = frame.get("text").and_then(Value::as_str) {
+                    check(t);
+                }
+            }
+        }
+        for entry in std::fs::read_dir(dir.join("fuzz-corpus")).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            if let Ok(t) = std::str::from_utf8(&bytes) {
+                check(t);
+            }
+        }
+
+        // Canonical frames with awkward content, then random mutations of them.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let texts = [
+            "plain",
+            "",
+            "quote \" and backslash \\ and tab \t",
+            "line\nbreak\r\n",
+            "\u{1}\u{1f}\u{7f}",
+            "日本語 😀 café",
+            "a/b\\u0041",
+        ];
+        let mut canonical = Vec::new();
+        for i in 0..60 {
+            let mut r = Record::new(
+                texts[i % texts.len()],
+                [0, 10, 20, 25, 50][i % 5],
+                texts[(i / 3) % texts.len()],
+            );
+            r.created = [0.0, 1.5, 1_764_172_693.125, -3.25e-7, 1e300][i % 5];
+            if i % 2 == 0 {
+                r.pathname = Some(texts[(i / 2) % texts.len()].into());
+                r.lineno = Some([0, -1, i64::MAX, i64::MIN][i % 4]);
+                r.thread = Some(140_017_928_317_824);
+                r.thread_name = Some("MainThread".into());
+                r.relative_created = Some(12.25);
+            }
+            if i % 3 == 0 {
+                r.sid = Some("7f3a9c2e-5b1d".into());
+                r.seq = Some([0, 1, u64::MAX][i % 3]);
+                r.exc_text = Some("Traceback:\n  x".into());
+            }
+            if i % 4 == 0 {
+                r.push_extra("user_id", json!(4242));
+                r.push_extra("ratio", json!(0.1));
+                r.push_extra("big", json!(u64::MAX));
+                r.push_extra("flag", json!(true));
+                r.push_extra("none", Value::Null);
+                r.push_extra("who", json!(texts[i % texts.len()]));
+            }
+            if i % 7 == 0 {
+                r.push_extra("nested", json!({"a": [1, 2]}));
+            }
+            canonical.push(r.to_json());
+        }
+        for frame in &canonical {
+            check(frame);
+        }
+        let alphabet = b"\"\\{}[],:0123456789.eE+-ntfu \x01a";
+        for _ in 0..20_000 {
+            let mut bytes = canonical[rand(canonical.len())].clone().into_bytes();
+            for _ in 0..1 + rand(3) {
+                let at = rand(bytes.len());
+                match rand(3) {
+                    0 => {
+                        bytes.remove(at);
+                    }
+                    1 => bytes.insert(at, alphabet[rand(alphabet.len())]),
+                    _ => bytes[at] = alphabet[rand(alphabet.len())],
+                }
+            }
+            if let Ok(t) = std::str::from_utf8(&bytes) {
+                check(t);
+            }
+        }
+        assert!(checked > 15_000, "only {checked} frames checked");
+        // Every canonical frame without a nested user value takes the fast path.
+        assert!(accepted >= 51, "fast path took only {accepted} frames");
     }
 }
