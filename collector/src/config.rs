@@ -433,13 +433,15 @@ pub fn default_max_frame_bytes() -> usize {
 pub fn default_rcvhwm() -> i32 {
     1_000
 }
-/// Default for `queue_max_records`.
+/// Default for `queue_max_records`: with the writer at several hundred thousand records/s this is
+/// tens of milliseconds of smoothing; each queued message also pins part of libzmq's receive
+/// buffer, so a longer queue mostly costs memory (bench item 3's peak RSS).
 pub fn default_queue_max_records() -> usize {
-    65_536
+    16_384
 }
-/// Default for `queue_max_bytes`: 32 MiB.
+/// Default for `queue_max_bytes`: 16 MiB.
 pub fn default_queue_max_bytes() -> usize {
-    32 * 1024 * 1024
+    16 * 1024 * 1024
 }
 /// Default for `flush_interval_ms`.
 pub fn default_flush_interval_ms() -> u64 {
