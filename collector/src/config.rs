@@ -24,7 +24,7 @@
 //! assert_eq!(config.flush_interval_ms, 200);
 //! ```
 
-use crate::format::{Formatter, DEFAULT_FORMAT};
+use crate::format::{Formatter, Style, DEFAULT_FORMAT};
 use crate::route::Route;
 use crate::sink::When;
 use serde::de::{self, Deserializer, Visitor};
@@ -188,9 +188,12 @@ pub struct SinkConfig {
     /// Minimum level, a name (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`) or a number.
     #[serde(default = "default_level")]
     pub level: LevelSpec,
-    /// Python `logging` format string (`%`-style); not for `jsonl`.
+    /// Python `logging` format string; not for `jsonl`.
     #[serde(default)]
     pub format: Option<String>,
+    /// Placeholder syntax of `format`, as Python's `Formatter(style=)`: `%` (default), `{` or `$`.
+    #[serde(default)]
+    pub style: Option<String>,
     /// `strftime` format for `%(asctime)s`; Python's default (`2024-01-02 03:04:05,678`) when absent.
     #[serde(default)]
     pub datefmt: Option<String>,
@@ -244,6 +247,7 @@ impl SinkConfig {
             path: None,
             level: default_level(),
             format: None,
+            style: None,
             datefmt: None,
             utc: false,
             include: Vec::new(),
@@ -529,6 +533,8 @@ pub struct ResolvedSink {
     pub route: Route,
     /// Format string (unused for `jsonl`).
     pub format: String,
+    /// Placeholder syntax of `format`.
+    pub style: Style,
     /// Time rotation, if any.
     pub when: Option<When>,
     /// Time of day for `MIDNIGHT`/`W0`-`W6` rotation (hour, minute, second).
@@ -878,9 +884,12 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<ResolvedSink, ConfigError> {
             }
         }
     }
-    if s.kind == SinkKind::Jsonl && (s.format.is_some() || s.datefmt.is_some()) {
+    if s.kind == SinkKind::Jsonl && (s.format.is_some() || s.style.is_some() || s.datefmt.is_some())
+    {
         let k = if s.format.is_some() {
             "format"
+        } else if s.style.is_some() {
+            "style"
         } else {
             "datefmt"
         };
@@ -889,12 +898,23 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<ResolvedSink, ConfigError> {
             "not used by kind \"jsonl\" (it writes the normalized JSON record)",
         ));
     }
-    let format = s
-        .format
-        .clone()
-        .unwrap_or_else(|| default_format().to_string());
+    let style = match s.style.as_deref() {
+        None => Style::Percent,
+        Some(v) => Style::parse(v).ok_or_else(|| {
+            invalid(
+                key("style"),
+                format!("{v:?} is not one of \"%\", \"{{\" or \"$\""),
+            )
+        })?,
+    };
+    let format = match &s.format {
+        Some(f) => f.clone(),
+        None if style == Style::Percent => default_format().to_string(),
+        None => style.default_format().to_string(),
+    };
     if s.kind != SinkKind::Jsonl {
-        let f = Formatter::new(&format).map_err(|e| invalid(key("format"), e.to_string()))?;
+        let f = Formatter::new_with_style(&format, style)
+            .map_err(|e| invalid(key("format"), e.to_string()))?;
         f.with_datefmt(s.datefmt.as_deref())
             .map_err(|e| invalid(key("datefmt"), e.to_string()))?;
     }
@@ -910,6 +930,7 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<ResolvedSink, ConfigError> {
         level,
         route: Route::new(s.include.clone(), s.exclude.clone()),
         format,
+        style,
         when,
         at_time,
     })
@@ -1002,6 +1023,9 @@ mod tests {
             ("[[sink]]\nkind = \"file\"\npath = \"a\"\n[[sink]]\nkind = \"jsonl\"\npath = \"./a\"\n", "sink[1].path"),
             ("[[sink]]\nkind = \"file\"\npath = \"a\"\ninclude = [\"\"]\n", "sink[0].include[0]"),
             ("[[sink]]\nkind = \"jsonl\"\npath = \"a\"\nformat = \"%(message)s\"\n", "sink[0].format"),
+            ("[[sink]]\nkind = \"file\"\npath = \"a\"\nstyle = \"#\"\n", "sink[0].style: \"#\" is not one of"),
+            ("[[sink]]\nkind = \"file\"\npath = \"a\"\nstyle = \"{\"\nformat = \"{nope!x}\"\n", "sink[0].format"),
+            ("[[sink]]\nkind = \"jsonl\"\npath = \"a\"\nstyle = \"{\"\n", "sink[0].style"),
             ("[[sink]]\nkind = \"rotating_file\"\npath = \"a\"\nwhen = \"H\"\ninterval = 0\n", "sink[0].interval"),
             ("bind = [\"udp://x:1\"]\n", "bind[0]"),
             ("bind = [\"tcp://127.0.0.1\"]\n", "bind[0]"),

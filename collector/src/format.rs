@@ -54,6 +54,27 @@ pub enum Style {
     Dollar,
 }
 
+impl Style {
+    /// Python's spelling: `%`, `{` or `$`.
+    pub fn parse(s: &str) -> Option<Style> {
+        match s {
+            "%" => Some(Style::Percent),
+            "{" => Some(Style::Brace),
+            "$" => Some(Style::Dollar),
+            _ => None,
+        }
+    }
+
+    /// The collector's default line format written in this style (`$` has no field widths).
+    pub fn default_format(self) -> &'static str {
+        match self {
+            Style::Percent => DEFAULT_FORMAT,
+            Style::Brace => "{asctime} {levelname:<8} {name} [{process}] {message}",
+            Style::Dollar => "${asctime} ${levelname} ${name} [${process}] ${message}",
+        }
+    }
+}
+
 /// A format string or `datefmt` that cannot be used; says where and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FormatError {

@@ -32,7 +32,7 @@
 
 use crate::config::ColourChoice;
 use crate::config::{Config, ConfigError, FsyncPolicy, ResolvedSink, SinkKind, StreamName};
-use crate::format::Formatter;
+use crate::format::{Formatter, Style};
 use crate::gaps::SeqOutcome;
 use crate::metrics::{self, Metrics, Stats};
 use crate::sink::{
@@ -529,18 +529,18 @@ struct OpenedSinks {
 
 fn open_sinks(resolved: &[ResolvedSink]) -> Result<OpenedSinks, CollectorError> {
     let mut formatters: Vec<Formatter> = Vec::new();
-    let mut keys: Vec<(String, Option<String>, bool)> = Vec::new();
+    let mut keys: Vec<(String, Style, Option<String>, bool)> = Vec::new();
     let mut sinks = Vec::with_capacity(resolved.len());
     for r in resolved {
         let c = &r.config;
         let format_slot = if c.kind == SinkKind::Jsonl {
             None
         } else {
-            let key = (r.format.clone(), c.datefmt.clone(), c.utc);
+            let key = (r.format.clone(), r.style, c.datefmt.clone(), c.utc);
             Some(match keys.iter().position(|k| *k == key) {
                 Some(i) => i,
                 None => {
-                    let f = Formatter::new(&r.format)
+                    let f = Formatter::new_with_style(&r.format, r.style)
                         .and_then(|f| f.with_datefmt(c.datefmt.as_deref()))
                         .map_err(|e| ConfigError::Invalid {
                             key: format!("sink[{}].format", r.index),

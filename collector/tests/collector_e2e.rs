@@ -431,6 +431,45 @@ fn routing_by_logger_prefix_and_level() {
     assert_eq!(names, ["db.log", "errors.log", "rest.log"]);
 }
 
+/// `style` works as Python's `Formatter(style=)`: `{` with `str.format` specs, `$` as
+/// `string.Template`, and a style without a format gets the default line in that style.
+#[test]
+fn format_styles_brace_and_dollar_like_python() {
+    let _shared = shared();
+    let dir = tempdir();
+    let brace = path_in(&dir, "brace.log");
+    let dollar = path_in(&dir, "dollar.log");
+    let default_brace = path_in(&dir, "default-brace.log");
+    let mut c = base_config();
+    let mut s = file_sink(SinkKind::File, &brace);
+    s.style = Some("{".into());
+    s.format = Some("{levelname:<8}|{name!r}|{message}|{user}|{lineno:05d}".into());
+    c.sinks.push(s);
+    let mut s = file_sink(SinkKind::File, &dollar);
+    s.style = Some("$".into());
+    s.format = Some("$levelname ${name}: $message ($user) $$".into());
+    c.sinks.push(s);
+    let mut s = file_sink(SinkKind::File, &default_brace);
+    s.style = Some("{".into());
+    c.sinks.push(s);
+    let collector = server::start(c).unwrap();
+    let sender = sender(&collector.endpoints()[0], SocketMode::Xpub);
+    let mut r = Record::new("app", 20, "hi");
+    r.lineno = Some(42);
+    r.push_extra("user", serde_json::json!("bob"));
+    sender.log(r);
+    close(&sender);
+    collector.stop(STOP).unwrap();
+    assert_eq!(lines(&brace), ["INFO    |'app'|hi|bob|00042"]);
+    assert_eq!(lines(&dollar), ["INFO app: hi (bob) $"]);
+    let got = lines(&default_brace);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].contains(" INFO     app [") && got[0].ends_with("] hi"),
+        "{got:?}"
+    );
+}
+
 #[test]
 fn metrics_endpoint_serves_counters_that_match() {
     let _shared = shared();
