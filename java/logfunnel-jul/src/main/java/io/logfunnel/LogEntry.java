@@ -66,7 +66,10 @@ public final class LogEntry {
         return this;
     }
 
-    /** Thread name ({@code threadName}) and id ({@code thread}; 0 for none). */
+    /**
+     * Thread name ({@code threadName}) and id ({@code thread}): 0 means the calling thread's native
+     * id, a negative id leaves {@code thread} out (for an event made on another thread).
+     */
     public LogEntry thread(String name, long id) {
         this.threadName = name;
         this.threadId = id;

@@ -221,8 +221,9 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         String threadName = event.getThreadName();
         Thread current = Thread.currentThread();
         // The event has no thread id; the current thread is the logging one unless an AsyncAppender (or
-        // similar) hands events over, which shows as a different name.
-        e.thread(threadName, current.getName().equals(threadName) ? current.threadId() : 0);
+        // similar) hands events over, which shows as a different name: then the id is left out (-1)
+        // rather than the handing-over thread's.
+        e.thread(threadName, current.getName().equals(threadName) ? current.threadId() : -1);
         Map<String, String> mdc = event.getMDCPropertyMap();
         if (mdc != null && !mdc.isEmpty()) {
             for (Map.Entry<String, String> m : mdc.entrySet()) {

@@ -99,6 +99,26 @@ class LogfunnelAppenderTest {
         assertTrue(created >= before - 0.001 && created <= after + 0.001, before + " <= " + created + " <= " + after);
     }
 
+    /** An event made on one thread and appended on another (as behind an AsyncAppender) keeps its
+     * thread name and leaves the id out instead of sending the appending thread's. */
+    @Test
+    void eventsHandedOverFromAnotherThreadLeaveTheIdOut() throws Exception {
+        Logger logger = ctx.getLogger("lb.handover");
+        ch.qos.logback.classic.spi.LoggingEvent[] made = new ch.qos.logback.classic.spi.LoggingEvent[1];
+        Thread origin = new Thread(() -> {
+            made[0] = new ch.qos.logback.classic.spi.LoggingEvent(Logger.class.getName(), logger,
+                    ch.qos.logback.classic.Level.INFO, "made elsewhere", null, null);
+            made[0].prepareForDeferredProcessing();
+        }, "origin-thread");
+        origin.start();
+        origin.join();
+        Configs.appender(ctx).doAppend(made[0]);
+        Map<String, Object> r = collector.awaitLogger("lb.handover", 1).get(0);
+        assertEquals("made elsewhere", r.get("msg"));
+        assertEquals("origin-thread", r.get("threadName"));
+        assertFalse(r.containsKey("thread"), r.toString());
+    }
+
     @Test
     void throwablesArriveAsFullStackTraces() throws Exception {
         IllegalStateException ex = new IllegalStateException("outer", new IOException("middle",
