@@ -1,5 +1,6 @@
-"""The sdist builds and installs into a fresh venv (opt-in: LOGFUNNEL_SDIST_CHECK=1, it is a full
-build of the extension)."""
+"""The sdist builds and installs into a fresh venv (opt-in with LOGFUNNEL_SDIST_CHECK=1, which
+scripts/test.sh sets; with CARGO_TARGET_DIR shared, as python/run-tests.sh exports it, the build
+reuses the compiled dependencies)."""
 
 from __future__ import annotations
 
