@@ -110,7 +110,12 @@ pub struct SenderStats {
 #[derive(Debug)]
 pub struct GapTracker {
     max_senders: usize,
-    entries: HashMap<String, Entry>,
+    /// The tracked senders, and where each `sid` is among them.
+    entries: Vec<Entry>,
+    index: HashMap<String, usize>,
+    /// The entry seen last: records arrive in runs per sender, so comparing with its `sid` first
+    /// saves hashing the `sid` for most records.
+    last: Option<usize>,
     clock: u64,
     /// Records lost, all senders.
     pub lost_total: u64,
@@ -127,7 +132,9 @@ impl GapTracker {
     pub fn new(max_senders: usize) -> GapTracker {
         GapTracker {
             max_senders: max_senders.max(1),
-            entries: HashMap::new(),
+            entries: Vec::new(),
+            index: HashMap::new(),
+            last: None,
             clock: 0,
             lost_total: 0,
             gaps_total: 0,
@@ -155,7 +162,13 @@ impl GapTracker {
         let touched = self.clock;
         let wall = SystemTime::now();
         let sid: &str = sid;
-        if let Some(e) = self.entries.get_mut(sid) {
+        let at = match self.last {
+            Some(i) if self.entries[i].id.sid == sid => Some(i),
+            _ => self.index.get(sid).copied(),
+        };
+        if let Some(i) = at {
+            self.last = Some(i);
+            let e = &mut self.entries[i];
             e.touched = touched;
             e.last_seen = wall;
             e.received += 1;
@@ -187,50 +200,54 @@ impl GapTracker {
         if self.entries.len() >= self.max_senders {
             self.evict();
         }
-        self.entries.insert(
-            sid.to_string(),
-            Entry {
-                id: SenderId {
-                    sid: sid.to_string(),
-                    host: rec.host.as_deref().map(str::to_string),
-                    process: rec.process,
-                    lang: rec.lang.as_deref().map(str::to_string),
-                },
-                next_seq: seq.saturating_add(1),
-                received: 1,
-                lost: 0,
-                duplicates: 0,
-                last_seen: wall,
-                touched,
-                window_start: now,
-                window_count: 1,
-                last_rate: 0.0,
+        self.index.insert(sid.to_string(), self.entries.len());
+        self.last = Some(self.entries.len());
+        self.entries.push(Entry {
+            id: SenderId {
+                sid: sid.to_string(),
+                host: rec.host.as_deref().map(str::to_string),
+                process: rec.process,
+                lang: rec.lang.as_deref().map(str::to_string),
             },
-        );
+            next_seq: seq.saturating_add(1),
+            received: 1,
+            lost: 0,
+            duplicates: 0,
+            last_seen: wall,
+            touched,
+            window_start: now,
+            window_count: 1,
+            last_rate: 0.0,
+        });
         SeqOutcome::First
     }
 
     /// The identity recorded for `sid`.
     pub fn sender(&self, sid: &str) -> Option<&SenderId> {
-        self.entries.get(sid).map(|e| &e.id)
+        self.index.get(sid).map(|&i| &self.entries[i].id)
     }
 
     /// Forgets the least recently seen eighth of the table.
     fn evict(&mut self) {
         let n = (self.entries.len() / 8).max(1);
-        let mut ages: Vec<u64> = self.entries.values().map(|e| e.touched).collect();
+        let mut ages: Vec<u64> = self.entries.iter().map(|e| e.touched).collect();
         let (_, cutoff, _) = ages.select_nth_unstable(n - 1);
         let cutoff = *cutoff;
         let before = self.entries.len();
-        self.entries.retain(|_, e| e.touched > cutoff);
+        self.entries.retain(|e| e.touched > cutoff);
         self.evicted_total += (before - self.entries.len()) as u64;
+        self.index.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            self.index.insert(e.id.sid.clone(), i);
+        }
+        self.last = None;
     }
 
     /// Every tracked sender, most recently seen first.
     pub fn senders(&self, now: Instant) -> Vec<SenderStats> {
         let mut v: Vec<(u64, SenderStats)> = self
             .entries
-            .values()
+            .iter()
             .map(|e| {
                 (
                     e.touched,
