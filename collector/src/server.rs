@@ -39,7 +39,7 @@ use crate::sink::{
     Colour, ConsoleSink, FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink, SinkError,
 };
 use crate::warn::{Warner, PREFIX};
-use logfunnel_core::{decode_view, DecodeLimits, RecordView};
+use logfunnel_core::{decode_view_into, DecodeLimits, RecordView};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -1185,17 +1185,21 @@ impl Writer {
         for &(socket, count) in &batch.messages {
             let frames = &batch.frames[at..at + count as usize];
             at += count as usize;
+            // Decoded straight into its place in `records`.
+            records.push(RecordView::default());
+            let slot = records.last_mut().expect("just pushed");
             let decoded = match frames {
-                [one] => decode_view(&[&one[..]], &self.limits),
-                [topic, text] => decode_view(&[&topic[..], &text[..]], &self.limits),
+                [one] => decode_view_into(&[&one[..]], &self.limits, slot),
+                [topic, text] => decode_view_into(&[&topic[..], &text[..]], &self.limits, slot),
                 more => {
                     let slices: Vec<&[u8]> = more.iter().map(|m| &m[..]).collect();
-                    decode_view(&slices, &self.limits)
+                    decode_view_into(&slices, &self.limits, slot)
                 }
             };
             match decoded {
-                Ok(record) => records.push(record),
+                Ok(()) => {}
                 Err(e) => {
+                    records.pop();
                     let reason = e.reason();
                     self.metrics.add_malformed(reason, 1);
                     let endpoint = self

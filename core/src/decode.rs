@@ -207,16 +207,34 @@ pub fn decode_frame_view<'a>(
     frame: &'a [u8],
     limits: &DecodeLimits,
 ) -> Result<RecordView<'a>, DecodeError> {
+    let mut view = RecordView::default();
+    decode_view_into(&[frame], limits, &mut view)?;
+    Ok(view)
+}
+
+/// [`decode_view`] into the caller's `out` (overwritten; left unspecified on error). A view is some
+/// 600 bytes: decoding in place, e.g. into a slot of a `Vec`, saves copying it on the way out, which
+/// showed in the collector's profile.
+pub fn decode_view_into<'a>(
+    frames: &[&'a [u8]],
+    limits: &DecodeLimits,
+    out: &mut RecordView<'a>,
+) -> Result<(), DecodeError> {
+    let [frame] = *frames else {
+        *out = decode_view(frames, limits)?;
+        return Ok(());
+    };
     check_size(frame.len(), limits)?;
     if frame.is_empty() {
         return Err(DecodeError::Empty);
     }
     let text = utf8(frame, 0)?;
-    let mut view = RecordView::default();
-    if fast::decode_v1(text, &mut view) {
-        return Ok(view);
+    *out = RecordView::default();
+    if fast::decode_v1(text, out) {
+        return Ok(());
     }
-    parse_record(text, limits)
+    *out = parse_record(text, limits)?;
+    Ok(())
 }
 
 fn check_size(size: usize, limits: &DecodeLimits) -> Result<(), DecodeError> {

@@ -22,7 +22,7 @@ pub mod record;
 pub mod sender;
 pub mod view;
 
-pub use decode::{decode_frames, decode_view, DecodeError, DecodeLimits};
+pub use decode::{decode_frames, decode_view, decode_view_into, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
 pub use sender::{
     FlushStatus, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode, Stats,
