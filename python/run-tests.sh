@@ -16,7 +16,7 @@ python="${PYTHON:-python3}"
 if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q "maturin>=1.16,<2" pytest pyzmq mypy "gunicorn==23.0.0"
+"$venv/bin/python" -m pip install -q "maturin>=1.16,<2" pytest pyzmq mypy "gunicorn==23.0.0" "celery==5.4.0"
 # Builds the extension (release) with the workspace's target dir, so rebuilds are incremental.
 export PATH="$venv/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"

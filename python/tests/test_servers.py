@@ -1,10 +1,14 @@
-"""The pattern python/README.md recommends for gunicorn, run for real: a logfunnel.Handler in
-gunicorn's ``logconfig_dict`` (made in the master, inherited by forked workers), real HTTP requests
-to several workers, then a graceful stop (SIGTERM). Every request's record must arrive, from the
-worker processes, complete and in order per sender."""
+"""The patterns python/README.md recommends for gunicorn and celery, run for real.
+
+gunicorn: a logfunnel.Handler in ``logconfig_dict`` (made in the master, inherited by forked
+workers), real HTTP requests to several workers, then a graceful stop (SIGTERM). celery: the prefork
+pool with the handler installed in ``worker_process_init`` and ``logging.shutdown()`` in
+``worker_process_shutdown``, stopped (SIGTERM, warm shutdown) soon after the first task started.
+Every record must arrive, complete and in order per sender."""
 
 from __future__ import annotations
 
+import os
 import pathlib
 import signal
 import socket
@@ -18,7 +22,6 @@ import pytest
 
 from conftest import by_sender
 
-gunicorn = pytest.importorskip("gunicorn")
 
 APP = """
 import logging
@@ -75,6 +78,7 @@ def _get(url: str, deadline: float) -> bytes:
 
 @pytest.mark.parametrize("preload", [False, True], ids=["fork", "preload"])
 def test_gunicorn_workers_deliver_every_request_record(collector, tmp_path: pathlib.Path, preload):
+    pytest.importorskip("gunicorn")
     workers, requests = 3, 60
     port = _free_port()
     (tmp_path / "webapp.py").write_text(textwrap.dedent(APP), encoding="utf-8")
@@ -122,4 +126,82 @@ def test_gunicorn_workers_deliver_every_request_record(collector, tmp_path: path
     # Every process's records complete and in order (seq 0, 1, ... per sender), nothing lost.
     groups = by_sender(everything)
     assert len(groups) >= len(pids) + 1
+    assert collector.stats()["lost"] == 0
+
+
+TASKS = """
+import logging
+import os
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+
+app = Celery("jobs")
+app.conf.update(
+    broker_url="filesystem://",
+    broker_transport_options={"data_folder_in": "broker", "data_folder_out": "broker"},
+    task_ignore_result=True,
+    worker_hijack_root_logger=False,
+    worker_prefetch_multiplier=1,
+)
+log = logging.getLogger("jobs")
+
+
+@worker_process_init.connect
+def start_logging(**_):
+    import logfunnel
+    logfunnel.install(os.environ["LF_ENDPOINT"], level=logging.INFO)
+
+
+@worker_process_shutdown.connect
+def stop_logging(**_):
+    logging.shutdown()
+
+
+@app.task
+def work(n, lines):
+    for i in range(lines):
+        log.info("task %d line %d", n, i, extra={"task": n})
+"""
+
+
+def test_celery_prefork_workers_deliver_every_task_record(collector, tmp_path: pathlib.Path):
+    """Stopped soon after tasks start: each task that ran has all its lines (a lost tail would cut
+    one short), and each pool process's records are complete and in order. (Here the sender keeps
+    up, so little is queued at exit; the exit paths under backlog are tested in test_processes.)"""
+    pytest.importorskip("celery")
+    tasks, lines = 12, 3000
+    (tmp_path / "jobs.py").write_text(textwrap.dedent(TASKS), encoding="utf-8")
+    (tmp_path / "broker").mkdir()
+    send = "import jobs\nfor n in range(%d):\n    jobs.work.delay(n, %d)\n" % (tasks, lines)
+    subprocess.run([sys.executable, "-c", send], cwd=str(tmp_path), check=True, timeout=60)
+    env = dict(os.environ, LF_ENDPOINT=collector.endpoint)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "jobs", "worker", "-P", "prefork", "-c", "2",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        # Stop the worker as soon as tasks are running; a warm shutdown lets running tasks finish.
+        collector.records(1, timeout=60, settle=0)
+        time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            out, _ = worker.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            out, _ = worker.communicate()
+    assert worker.returncode == 0, out
+
+    records = [r for r in collector.records(lines, settle=1.0) if r["name"] == "jobs"]
+    by_task: dict = {}
+    for r in records:
+        by_task.setdefault(r["task"], []).append(r)
+    assert by_task, out
+    for n, rs in by_task.items():
+        assert [r["msg"] for r in rs] == ["task %d line %d" % (n, i) for i in range(lines)], (
+            "task %d: %d of %d lines" % (n, len(rs), lines)
+        )
+    by_sender(records)
     assert collector.stats()["lost"] == 0
