@@ -9,10 +9,18 @@
 //! the collector's subscription, print `ready`, wait for one line on stdin, send everything, close with
 //! an unlimited linger (so every frame reaches the collector), print one JSON line of counters.
 //!
+//! With `--sink` the same binary is the other end instead: it binds where the collector would and only
+//! counts what arrives (see `sink`), so the driver can measure the ceiling the blasters and the machine
+//! allow, with the very same sender processes.
+//!
 //! ```text
 //! logfunnel-bench-blaster --endpoint tcp://127.0.0.1:5555 [--mode xpub|push] [--records N]
 //!                         [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]
+//! logfunnel-bench-blaster --sink --endpoint tcp://127.0.0.1:5555 [--mode xpub|push] --records TOTAL
+//!                         [--rcvhwm H] [--quiet-s S]
 //! ```
+
+mod sink;
 
 use logfunnel_core::record::{Lang, Record};
 use std::io::{BufRead, Write};
@@ -27,14 +35,21 @@ struct Args {
     msg_bytes: usize,
     id: u32,
     sndhwm: i32,
+    /// Receive and count instead of sending; `records` is then the total expected from all blasters.
+    sink: bool,
+    rcvhwm: i32,
+    quiet_s: f64,
 }
+
+const USAGE: &str =
+    "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push] [--records N] \
+     [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]\n       \
+     logfunnel-bench-blaster --sink --endpoint EP [--mode xpub|push] [--records TOTAL] \
+     [--rcvhwm H] [--quiet-s S]";
 
 fn usage(msg: &str) -> ! {
     eprintln!("logfunnel-bench-blaster: {msg}");
-    eprintln!(
-        "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push] [--records N] \
-         [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]"
-    );
+    eprintln!("{USAGE}");
     std::process::exit(2)
 }
 
@@ -47,6 +62,10 @@ fn parse_args() -> Args {
         msg_bytes: 100,
         id: 0,
         sndhwm: 10_000,
+        sink: false,
+        // The collector's default `rcvhwm`, so the sink buffers what the collector would.
+        rcvhwm: 1_000,
+        quiet_s: 10.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +91,9 @@ fn parse_args() -> Args {
             "--msg-bytes" => a.msg_bytes = num(&flag, value()),
             "--id" => a.id = num(&flag, value()),
             "--sndhwm" => a.sndhwm = num(&flag, value()),
+            "--sink" => a.sink = true,
+            "--rcvhwm" => a.rcvhwm = num(&flag, value()),
+            "--quiet-s" => a.quiet_s = num(&flag, value()),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -81,6 +103,9 @@ fn parse_args() -> Args {
     }
     if a.sockets == 0 {
         usage("--sockets must be at least 1");
+    }
+    if a.quiet_s.is_nan() || a.quiet_s <= 0.0 {
+        usage("--quiet-s must be positive");
     }
     a
 }
@@ -191,6 +216,7 @@ fn run(args: &Args) -> Result<(), String> {
         .read_line(&mut line)
         .map_err(|e| format!("stdin: {e}"))?;
 
+    let cpu_before = rusage().0;
     let start = Instant::now();
     let mut seqs = vec![0u64; args.sockets];
     let mut eagain = 0u64;
@@ -219,17 +245,40 @@ fn run(args: &Args) -> Result<(), String> {
     drop(sockets);
     drop(ctx);
     let total_s = start.elapsed().as_secs_f64();
+    let cpu_s = rusage().0 - cpu_before;
     println!(
-        "{{\"id\":{},\"records\":{},\"eagain\":{},\"send_s\":{:.6},\"delivered_s\":{:.6}}}",
-        args.id, args.records, eagain, sent_s, total_s
+        "{{\"id\":{},\"records\":{},\"eagain\":{},\"send_s\":{:.6},\"delivered_s\":{:.6},\
+         \"cpu_s\":{:.6}}}",
+        args.id, args.records, eagain, sent_s, total_s, cpu_s
     );
     Ok(())
 }
 
+/// This process's CPU seconds (user + system, every thread, libzmq's I/O thread included) and peak RSS
+/// in KiB.
+fn rusage() -> (f64, i64) {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (f64::NAN, 0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime) + secs(ru.ru_stime), ru.ru_maxrss)
+}
+
 fn main() {
     let args = parse_args();
-    if let Err(e) = run(&args) {
-        eprintln!("logfunnel-bench-blaster: {e}");
-        std::process::exit(1);
+    let outcome = if args.sink {
+        sink::run(&args)
+    } else {
+        run(&args).map(|()| true)
+    };
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("logfunnel-bench-blaster: {e}");
+            std::process::exit(1);
+        }
     }
 }
