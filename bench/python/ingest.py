@@ -5,6 +5,13 @@ everywhere else), starts the blaster processes (bench/blaster: pre-encoded v1 fr
 has connected and seen the collector's subscription, releases them together and polls the output until
 every line is there. Reported: records/s from release to last byte, the collector's peak RSS (VmHWM)
 and its CPU time (utime + stime from /proc/<pid>/stat) per record.
+
+A case with `sink=True` is the ceiling: the very same blaster processes send into the blaster binary's
+`--sink` mode, which binds the same kind of socket and only counts messages (no decode, format or write).
+On a 2-CPU machine the blasters and their libzmq threads share the CPUs with whatever receives, so this is
+the most any collector could reach with these senders here. Its records/s runs from the start signal to
+the last message received (the sink's own clock); its RSS and CPU are the sink's (getrusage).
+`run` alternates the order of the cases from run to run, so neither always goes first.
 """
 
 from __future__ import annotations
@@ -29,14 +36,141 @@ class IngestCase:
     sockets_per_proc: int
     msg_bytes: int
     records: int
+    #: "xpub" (blasters' XPUB -> the collector's bound SUB, its `bind`) or "push" (PUSH -> bound PULL, `pull`)
+    mode: str = "xpub"
+    #: Measure the ceiling: a count-only sink instead of the collector.
+    sink: bool = False
     rate: Sample = field(default_factory=Sample)
     hwm_mib: Sample = field(default_factory=Sample)
     cpu_us_per_record: Sample = field(default_factory=Sample)
     lost: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: records/s by run number, to pair runs of different cases made in the same round
+    rate_by_run: dict[int, float] = field(default_factory=dict)
+    #: the blasters' CPU time (all processes) per record
+    blaster_cpu_us_per_record: Sample = field(default_factory=Sample)
+
+
+def start_blasters(case: IngestCase, endpoint: str, per_proc: int) -> list[subprocess.Popen]:
+    """Starts the blaster processes and waits until each has printed `ready` (connected, subscribed)."""
+    blasters = []
+    for k in range(case.procs):
+        blasters.append(
+            subprocess.Popen(
+                blaster_command()
+                + [
+                    "--endpoint", endpoint,
+                    "--mode", case.mode,
+                    "--records", str(per_proc),
+                    "--sockets", str(case.sockets_per_proc),
+                    "--msg-bytes", str(case.msg_bytes),
+                    "--id", str(k),
+                ],  # fmt: skip
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for b in blasters:
+        line = b.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"blaster did not get ready: {line!r}")
+    return blasters
+
+
+def release(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+
+
+def reaper(blasters: list[subprocess.Popen], reports: list[str]) -> threading.Thread:
+    """Collects the blasters' JSON reports as they exit."""
+
+    def reap():
+        for b in blasters:
+            reports.append(b.stdout.read())
+            b.wait()
+
+    t = threading.Thread(target=reap, daemon=True)
+    t.start()
+    return t
+
+
+def blaster_summary(blasters: list[subprocess.Popen], reports: list[str], result: dict) -> None:
+    parsed = [json.loads(r) for r in reports if r.strip().startswith("{")]
+    result["blasters"] = parsed
+    if parsed and all("cpu_s" in r for r in parsed):
+        result["blaster_cpu_s"] = sum(r["cpu_s"] for r in parsed)
+    if any(b.returncode != 0 for b in blasters):
+        result.setdefault("error", f"blaster exit codes {[b.returncode for b in blasters]}")
+
+
+def kill_all(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def run_once(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
+    return (run_sink if case.sink else run_collector)(case, workdir, quiet=quiet)
+
+
+def run_sink(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
+    """The ceiling: the same blasters into a receiver that only counts."""
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    per_proc = case.records // case.procs
+    expected = per_proc * case.procs
+    blasters: list[subprocess.Popen] = []
+    sink = None
+    result: dict = {}
+    try:
+        # The sink gives up after `--quiet-s` without a message: only on a real stall, never on a slow start.
+        sink = subprocess.Popen(
+            blaster_command()
+            + ["--sink", "--endpoint", endpoint, "--mode", case.mode, "--records", str(expected),
+               "--quiet-s", str(max(quiet, 5.0))],  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = sink.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"sink did not get ready: {line!r}")
+        blasters = start_blasters(case, endpoint, per_proc)
+        time.sleep(0.1)  # as for the collector
+        release([sink] + blasters)  # the sink's clock starts just before the blasters are released
+        reports: list[str] = []
+        reaping = reaper(blasters, reports)
+        # The sink stops by itself: at the expected count, or after `quiet` seconds without a message.
+        out, _ = sink.communicate(timeout=600)
+        reaping.join(timeout=quiet + 10)
+        if reaping.is_alive():
+            raise RuntimeError("blasters still running after the sink stopped")
+        rep = next((json.loads(l) for l in out.splitlines() if l.startswith("{")), None)
+        if rep is None:
+            raise RuntimeError(f"sink exit code {sink.returncode}, no report")
+        wall = rep["elapsed_s"]
+        result = {
+            "rate": rep["records"] / wall if wall > 0 else float("nan"),
+            "lost": expected - rep["records"],
+            "hwm_kib": rep["maxrss_kib"],
+            "cpu_s": rep["cpu_s"],
+            "lines": rep["records"],
+            "wall": wall,
+        }
+        blaster_summary(blasters, reports, result)
+        if sink.returncode != 0:
+            result.setdefault("error", f"sink exit code {sink.returncode}: received {rep['records']} of {expected}")
+    except Exception as e:  # one failed case must not stop the benchmark
+        result["error"] = str(e)
+    finally:
+        kill_all(blasters + ([sink] if sink else []))
+    return result
+
+
+def run_collector(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
     out = workdir / f"out-{time.monotonic_ns()}"
     out.mkdir()
     endpoint = f"tcp://127.0.0.1:{free_port()}"
@@ -44,51 +178,24 @@ def run_once(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
     collector = Collector(
         workdir,
         out,
-        bind=[endpoint],
+        bind=[endpoint] if case.mode == "xpub" else [],
+        pull=[endpoint] if case.mode == "push" else [],
         max_bytes=max(64 << 20, line_bytes * 4),
         backup_count=10_000,
     )
     per_proc = case.records // case.procs
     expected = per_proc * case.procs
-    blasters = []
+    blasters: list[subprocess.Popen] = []
     result: dict = {}
     try:
-        for k in range(case.procs):
-            blasters.append(
-                subprocess.Popen(
-                    blaster_command()
-                    + [
-                        "--endpoint", endpoint,
-                        "--records", str(per_proc),
-                        "--sockets", str(case.sockets_per_proc),
-                        "--msg-bytes", str(case.msg_bytes),
-                        "--id", str(k),
-                    ],  # fmt: skip
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        for b in blasters:
-            line = b.stdout.readline().strip()
-            if line != "ready":
-                raise RuntimeError(f"blaster did not get ready: {line!r}")
+        blasters = start_blasters(case, endpoint, per_proc)
         time.sleep(0.1)
         before = collector.usage()
         t0 = time.perf_counter()
-        for b in blasters:
-            b.stdin.write("go\n")
-            b.stdin.flush()
+        release(blasters)
         reports: list[str] = []
-
-        def reap():
-            for b in blasters:
-                reports.append(b.stdout.read())
-                b.wait()
-
-        reaper = threading.Thread(target=reap, daemon=True)
-        reaper.start()
-        arrival = wait_for_lines(out, expected, lambda: not reaper.is_alive(), quiet=quiet)
+        reaping = reaper(blasters, reports)
+        arrival = wait_for_lines(out, expected, lambda: not reaping.is_alive(), quiet=quiet)
         after = collector.usage()
         wall = arrival.end - t0
         result = {
@@ -98,17 +205,12 @@ def run_once(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
             "cpu_s": after["cpu_s"] - before["cpu_s"],
             "lines": arrival.lines,
             "wall": wall,
-            "blasters": [json.loads(r) for r in reports if r.strip().startswith("{")],
         }
-        if any(b.returncode != 0 for b in blasters):
-            result["error"] = f"blaster exit codes {[b.returncode for b in blasters]}"
+        blaster_summary(blasters, reports, result)
     except Exception as e:  # one failed case must not stop the benchmark
         result["error"] = str(e)
     finally:
-        for b in blasters:
-            if b.poll() is None:
-                b.kill()
-                b.wait()
+        kill_all(blasters)
         rc = collector.stop()
         if rc not in (0, None) and "error" not in result:
             result["error"] = f"collector exit code {rc}: {collector.stderr_tail()}"
@@ -120,10 +222,13 @@ def run(cases: list[IngestCase], runs: int, *, quiet: float, progress=print) -> 
     with tempfile.TemporaryDirectory(prefix="lf-bench-ingest-", dir=os.environ.get("LF_BENCH_TMP")) as d:
         workdir = Path(d)
         for r in range(runs):
-            for c in cases:
+            for c in cases if r % 2 == 0 else cases[::-1]:
                 res = run_once(c, workdir, quiet=quiet)
                 if "rate" in res:
                     c.rate.add(res["rate"])
+                    c.rate_by_run[r] = res["rate"]
+                    if res.get("blaster_cpu_s") is not None and res["lines"]:
+                        c.blaster_cpu_us_per_record.add(res["blaster_cpu_s"] / res["lines"] * 1e6)
                     c.hwm_mib.add(res["hwm_kib"] / 1024)
                     if res["lines"]:
                         c.cpu_us_per_record.add(res["cpu_s"] / res["lines"] * 1e6)

@@ -231,22 +231,44 @@ def ingest_rows(cases: list[ingest.IngestCase]) -> list[list[str]]:
 INGEST_HEADER = ["senders", "records", "records/s", "peak RSS MiB", "CPU us/record", "lost"]
 
 
-def item3(rep: Report, c: ingest.IngestCase, failures: list[str]) -> None:
+def item3(rep: Report, c: ingest.IngestCase, ceiling: ingest.IngestCase, failures: list[str]) -> None:
     rep("## 3. Collector ingest alone (Rust blasters, pre-encoded v1 frames -> formatted rotating file)")
     rep()
     rep(
         "Fresh collector process per run; records/s from the start signal to the last byte in the files; peak "
-        "RSS = VmHWM; CPU = collector utime+stime / records. Median (min-max)."
+        "RSS = VmHWM; CPU = collector utime+stime / records. Median (min-max). The ceiling row runs the very "
+        "same blaster processes into `logfunnel-bench-blaster --sink`, which binds the same socket and only "
+        "counts messages (no decode, format or write), interleaved with the collector runs: the most these "
+        "senders can move on this machine, whose CPUs they share with the receiver (its RSS and CPU are "
+        "the sink's)."
     )
     rep()
-    rep.table(INGEST_HEADER, ingest_rows([c]))
+    rep.table(INGEST_HEADER, ingest_rows([c, ceiling]))
+    ratio = paired_ratio(
+        [c.rate_by_run[r] for r in sorted(c.rate_by_run) if r in ceiling.rate_by_run],
+        [ceiling.rate_by_run[r] for r in sorted(c.rate_by_run) if r in ceiling.rate_by_run],
+    )
+    if ratio.values:
+        rep(
+            f"collector rate / ceiling = {ratio.median * 100:.0f}% "
+            + (
+                f"(median of the per-run ratios, range {ratio.lo * 100:.0f}-{ratio.hi * 100:.0f}%)"
+                if len(ratio.values) > 1
+                else "(one run)"
+            )
+            + "; the blasters used "
+            f"{med_range(c.blaster_cpu_us_per_record, 1, 2)} us CPU/record with the collector and "
+            f"{med_range(ceiling.blaster_cpu_us_per_record, 1, 2)} with the sink "
+            f"({os.cpu_count()} CPUs)."
+        )
+        rep()
     if c.rate.values:
         rep(
             f"Targets: >= 1,000,000 records/s: {fmt_rate(c.rate.median)} -> {mark(c.rate.median >= 1e6)}; "
             f"peak RSS <= 64 MiB: {c.hwm_mib.hi:.1f} MiB -> {mark(c.hwm_mib.hi <= 64)}"
         )
         rep()
-    check_ingest([c], failures)
+    check_ingest([c, ceiling], failures)
 
 
 def check_ingest(cases: list[ingest.IngestCase], failures: list[str]) -> None:
@@ -397,8 +419,11 @@ def main() -> int:
     if 3 in items:
         progress("item 3: collector ingest ...")
         main_case = ingest.IngestCase("4 processes x 1 socket, 100 B messages", 4, 1, 100, ingest_records)
-        ingest.run([main_case], runs, quiet=ingest_quiet, progress=progress)
-        item3(rep, main_case, failures)
+        ceiling = ingest.IngestCase(
+            "ceiling: the same blasters -> count-only sink", 4, 1, 100, ingest_records, sink=True
+        )
+        ingest.run([main_case, ceiling], runs, quiet=ingest_quiet, progress=progress)
+        item3(rep, main_case, ceiling, failures)
 
     if 4 in items:
         progress("item 4b: collector growth ...")
