@@ -15,6 +15,8 @@
  * they must stay flat.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,23 +101,71 @@ static lf_result call(const lf_sender *s, const lf_sender *filtering, enum varia
     }
 }
 
+static int usage(const char *why, const char *arg) {
+    if (why != NULL) {
+        fprintf(stderr, "bench: %s%s%s\n", why, arg != NULL ? ": " : "", arg != NULL ? arg : "");
+    }
+    fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST] [ROUNDS]\n"
+                    "  CALLS_PER_VARIANT >= 1 (default 200000), LONG_RUN_CALLS >= 0 (default 5000000),\n"
+                    "  BURST >= 0 (default 0: tight loop), ROUNDS 1-%d (default 5)\n",
+            MAX_ROUNDS);
+    return 2;
+}
+
+/* Argument `i` as a whole number in [min, max], or `dflt` if absent; 0 if it is not one. */
+static int parse_count(int argc, char **argv, int i, size_t dflt, size_t min, size_t max, size_t *out) {
+    const char *s;
+    char *end;
+    unsigned long long v;
+    if (i >= argc) {
+        *out = dflt;
+        return 1;
+    }
+    s = argv[i];
+    if (!isdigit((unsigned char)s[0])) { /* strtoull would accept " 5", "+5" and wrap "-5" */
+        return 0;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        return 0;
+    }
+    *out = (size_t)v;
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    size_t calls = argc > 2 ? (size_t)atol(argv[2]) : 200000;
-    size_t long_calls = argc > 3 ? (size_t)atol(argv[3]) : 5000000;
-    size_t burst = argc > 4 ? (size_t)atol(argv[4]) : 0;
-    int rounds = argc > 5 ? atoi(argv[5]) : 5;
-    int round;
+    size_t calls, long_calls, burst, rounds_arg;
+    int round, rounds;
     static uint32_t medians[V_COUNT][MAX_ROUNDS];
-    uint32_t *ns = (uint32_t *)malloc(calls * sizeof *ns);
+    uint32_t *ns;
     uint32_t timer_median = 0;
     lf_options *o;
     lf_sender *s = NULL, *filtering = NULL;
     size_t i;
     int v;
     long not_queued = 0;
-    if (argc < 2 || ns == NULL || rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: bench ENDPOINT [CALLS_PER_VARIANT] [LONG_RUN_CALLS] [BURST] [ROUNDS]\n");
-        return 2;
+    if (argc < 2 || argc > 6) {
+        return usage(argc < 2 ? "missing ENDPOINT" : "too many arguments", NULL);
+    }
+    /* The queue holds every timed call (capacity calls + 1), and each timing is kept in memory. */
+    if (!parse_count(argc, argv, 2, 200000, 1, SIZE_MAX / sizeof *ns - 1, &calls)) {
+        return usage("CALLS_PER_VARIANT must be a whole number >= 1", argv[2]);
+    }
+    if (!parse_count(argc, argv, 3, 5000000, 0, SIZE_MAX, &long_calls)) {
+        return usage("LONG_RUN_CALLS must be a whole number >= 0", argv[3]);
+    }
+    if (!parse_count(argc, argv, 4, 0, 0, SIZE_MAX, &burst)) {
+        return usage("BURST must be a whole number >= 0", argv[4]);
+    }
+    if (!parse_count(argc, argv, 5, 5, 1, MAX_ROUNDS, &rounds_arg)) {
+        return usage("ROUNDS must be a whole number in the range below", argv[5]);
+    }
+    rounds = (int)rounds_arg;
+    ns = (uint32_t *)malloc(calls * sizeof *ns);
+    if (ns == NULL) {
+        fprintf(stderr, "bench: cannot allocate %zu timings\n", calls);
+        return 1;
     }
     o = lf_options_new();
     lf_options_set_endpoint(o, argv[1]);
