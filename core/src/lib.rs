@@ -19,10 +19,13 @@
 pub mod decode;
 mod fork;
 pub mod record;
+pub mod record_ref;
 pub mod sender;
 
 pub use decode::{decode_frames, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
+pub use record_ref::RecordRef;
 pub use sender::{
-    FlushStatus, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode, Stats,
+    FlushStatus, MustWait, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode,
+    Stats,
 };
