@@ -1,11 +1,13 @@
 //! The native half of `logfunnel.Handler`: reads a `logging.LogRecord`, builds the wire record and hands
 //! it to the core sender, all in one call.
 //!
-//! The hot path avoids Python-level work: the record's attributes are looked up in its `__dict__` with
-//! interned keys, the message is merged with `PyUnicode_Format` (what `LogRecord.getMessage` does)
-//! unless `getMessage` is overridden, and user fields are looked for only when the record has more
-//! attributes than a plain `LogRecord`. The GIL is released only when the call may wait for room in the
-//! queue (overflow policy `block` with a nearly full queue) and in `flush`/`close`.
+//! The hot path avoids Python-level work and copies: the record's attributes are looked up in its
+//! `__dict__` with interned keys, its text is borrowed from the `str` objects as a
+//! [`logfunnel_core::RecordRef`] (the core encodes the frame body from it directly), the message is
+//! merged natively for plain `%s`/`%d` shapes and with `PyUnicode_Format` (what `LogRecord.getMessage`
+//! does) otherwise, unless `getMessage` is overridden, and user fields are looked for only when the
+//! record has more attributes than a plain `LogRecord`. The GIL is released only when the call has to
+//! wait for room in the queue (overflow policy `block`, queue full) and in `flush`/`close`.
 
 use crate::convert::{str_of, to_json, to_text};
 use logfunnel_core::{
