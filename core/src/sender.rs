@@ -32,6 +32,7 @@
 
 use crate::fork;
 use crate::record::{Lang, Record, DEFAULT_MAX_FRAME_BYTES};
+use crate::record_ref::{self, Encoded, RecordRef};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -273,6 +274,24 @@ struct Shared {
     sid: String,
     host: String,
     pid: i64,
+    /// `host`, `lang` and `sid` as they go into every frame of an [`Item::Encoded`].
+    sender_fields: Vec<u8>,
+    max_frame_bytes: usize,
+}
+
+/// A queued record: owned, or already encoded by the log call ([`Sender::log_ref`]).
+enum Item {
+    /// Boxed: queue slots stay small for the common, encoded case.
+    Record(Box<Record>),
+    Encoded(Encoded),
+}
+
+/// A record that found the queue full under [`OverflowPolicy::Block`] in [`Sender::try_log_ref`]:
+/// pass it to [`Sender::log_waiting`] (which may wait), e.g. after releasing a lock of your own.
+pub struct MustWait {
+    item: Item,
+    levelno: i64,
+    cost: usize,
 }
 
 #[derive(Default)]
@@ -289,8 +308,26 @@ struct Counters {
     linger_expired: std::sync::atomic::AtomicBool,
 }
 
+impl Shared {
+    /// Encodes a borrowed record for the queue, or makes it an owned one where the I/O thread has
+    /// work to do on it (fields to fill in, or truncation).
+    fn prepare(&self, record: RecordRef<'_>) -> Item {
+        if record.needs_sender_fields() {
+            return Item::Record(Box::new(record.into_record()));
+        }
+        let mut body = Vec::with_capacity(record.encoded_len_hint());
+        let split = record.encode_body(&mut body);
+        if body.len() + self.sender_fields.len() + record_ref::SEQ_AND_END_MAX
+            > self.max_frame_bytes
+        {
+            return Item::Record(Box::new(record.into_record()));
+        }
+        Item::Encoded(Encoded { body, split })
+    }
+}
+
 struct State {
-    queue: VecDeque<(u64, Record, usize)>,
+    queue: VecDeque<(u64, Item, usize)>,
     queued_bytes: usize,
     next_seq: u64,
     /// Records taken by the I/O thread and not yet handed to libzmq.
@@ -353,7 +390,66 @@ impl Sender {
 
     /// Offers a record. Never panics; blocks at most `block_timeout` (only with [`OverflowPolicy::Block`]).
     pub fn log(&self, record: Record) -> Outcome {
-        if record.levelno < self.options.min_level {
+        let levelno = record.levelno;
+        let cost = record_cost(&record);
+        self.log_waiting(MustWait {
+            item: Item::Record(Box::new(record)),
+            levelno,
+            cost,
+        })
+    }
+
+    /// Offers a borrowed record, encoding it in this thread (see [`RecordRef`]). Same outcomes,
+    /// counters and wire bytes as [`Sender::log`] with the equal [`Record`].
+    pub fn log_ref(&self, record: RecordRef<'_>) -> Outcome {
+        match self.try_log_ref(record) {
+            Ok(outcome) => outcome,
+            Err(wait) => self.log_waiting(wait),
+        }
+    }
+
+    /// [`Sender::log_ref`] that never waits: when the record would have to wait for room
+    /// ([`OverflowPolicy::Block`] with a full queue) it is returned, encoded, for
+    /// [`Sender::log_waiting`]. Lets a caller release its own locks (Python's GIL) only for the wait.
+    pub fn try_log_ref(&self, record: RecordRef<'_>) -> Result<Outcome, MustWait> {
+        let levelno = record.levelno;
+        let Some(inner) = self.admit(levelno) else {
+            return Ok(if levelno < self.options.min_level {
+                Outcome::Filtered
+            } else {
+                Outcome::Closed
+            });
+        };
+        let cost = record.cost();
+        let item = inner.shared.prepare(record);
+        inner
+            .enqueue(&self.options, item, cost, false)
+            .map_err(|item| MustWait {
+                item,
+                levelno,
+                cost,
+            })
+    }
+
+    /// Offers a record [`Sender::try_log_ref`] returned; waits for room at most `block_timeout`.
+    pub fn log_waiting(&self, wait: MustWait) -> Outcome {
+        let Some(inner) = self.admit(wait.levelno) else {
+            return if wait.levelno < self.options.min_level {
+                Outcome::Filtered
+            } else {
+                Outcome::Closed
+            };
+        };
+        // Allowed to wait, `enqueue` never hands the item back.
+        inner
+            .enqueue(&self.options, wait.item, wait.cost, true)
+            .unwrap_or(Outcome::QueueFull)
+    }
+
+    /// The level filter and the closed check of a log call (counting what they turn away); the
+    /// `Inner` to queue into if the record passes.
+    fn admit(&self, levelno: i64) -> Option<&Inner> {
+        if levelno < self.options.min_level {
             if let Some(inner) = self.inner() {
                 inner
                     .shared
@@ -361,20 +457,18 @@ impl Sender {
                     .filtered
                     .fetch_add(1, Ordering::Relaxed);
             }
-            return Outcome::Filtered;
+            return None;
         }
-        let Some(inner) = self.inner() else {
-            return Outcome::Closed;
-        };
+        let inner = self.inner()?;
         if self.closed.load(Ordering::Acquire) {
             inner
                 .shared
                 .counters
                 .dropped_closed
                 .fetch_add(1, Ordering::Relaxed);
-            return Outcome::Closed;
+            return None;
         }
-        inner.enqueue(&self.options, record)
+        Some(inner)
     }
 
     /// Waits until every record queued so far has been handed to libzmq, or `timeout` passes.
@@ -526,7 +620,7 @@ fn new_sid(pid: u32) -> String {
 }
 
 /// Approximate queue cost of a record, for `queue_max_bytes`.
-fn record_cost(r: &Record) -> usize {
+pub(crate) fn record_cost(r: &Record) -> usize {
     256 + r.msg.len()
         + r.name.len()
         + r.exc_text.as_ref().map_or(0, |s| s.len())
@@ -591,6 +685,9 @@ impl Inner {
             .map_err(zerr("connect to the endpoint"))?;
 
         let pid = std::process::id();
+        let sid = new_sid(pid);
+        let host = options.host.clone().unwrap_or_else(host_name);
+        let sender_fields = record_ref::sender_fields(&host, options.lang.as_str(), &sid);
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -606,9 +703,11 @@ impl Inner {
             wake_io: Condvar::new(),
             progress: Condvar::new(),
             counters: Counters::default(),
-            sid: new_sid(pid),
-            host: options.host.clone().unwrap_or_else(host_name),
+            sid,
+            host,
             pid: pid as i64,
+            sender_fields,
+            max_frame_bytes: options.max_frame_bytes,
         });
         let io = IoThread {
             shared: Arc::clone(&shared),
@@ -630,9 +729,15 @@ impl Inner {
         })
     }
 
-    fn enqueue(&self, options: &SenderOptions, record: Record) -> Outcome {
+    /// Queues `item`. Without `may_wait`, an item that would have to wait for room is handed back.
+    fn enqueue(
+        &self,
+        options: &SenderOptions,
+        item: Item,
+        cost: usize,
+        may_wait: bool,
+    ) -> Result<Outcome, Item> {
         let shared = &*self.shared;
-        let cost = record_cost(&record);
         let mut st = lock(&shared.state);
         if st.closing.is_some() {
             drop(st);
@@ -640,7 +745,7 @@ impl Inner {
                 .counters
                 .dropped_closed
                 .fetch_add(1, Ordering::Relaxed);
-            return Outcome::Closed;
+            return Ok(Outcome::Closed);
         }
         // Records the I/O thread holds count too, so `queue_capacity` is the real bound.
         let full = |st: &State| {
@@ -649,12 +754,12 @@ impl Inner {
         };
         if full(&st) {
             match options.overflow {
-                OverflowPolicy::DropNewest => return self.drop_new(st),
+                OverflowPolicy::DropNewest => return Ok(self.drop_new(st)),
                 OverflowPolicy::DropOldest => {
                     while full(&st) {
                         let Some((_, _, c)) = st.queue.pop_front() else {
                             // Everything is already with the I/O thread: drop the new one instead.
-                            return self.drop_new(st);
+                            return Ok(self.drop_new(st));
                         };
                         st.queued_bytes -= c;
                         shared
@@ -665,7 +770,10 @@ impl Inner {
                 }
                 OverflowPolicy::Block => {
                     if st.stalled {
-                        return self.drop_new(st);
+                        return Ok(self.drop_new(st));
+                    }
+                    if !may_wait {
+                        return Err(item);
                     }
                     let deadline = Instant::now() + options.block_timeout;
                     st.waiters += 1;
@@ -687,18 +795,18 @@ impl Inner {
                             .counters
                             .dropped_closed
                             .fetch_add(1, Ordering::Relaxed);
-                        return Outcome::Closed;
+                        return Ok(Outcome::Closed);
                     }
                     if full(&st) {
                         st.stalled = true;
-                        return self.drop_new(st);
+                        return Ok(self.drop_new(st));
                     }
                 }
             }
         }
         let seq = st.next_seq;
         st.next_seq += 1;
-        st.queue.push_back((seq, record, cost));
+        st.queue.push_back((seq, item, cost));
         st.queued_bytes += cost;
         let wake = st.io_waiting;
         if wake {
@@ -709,7 +817,7 @@ impl Inner {
         if wake {
             shared.wake_io.notify_one();
         }
-        Outcome::Queued
+        Ok(Outcome::Queued)
     }
 
     /// Drops the record being offered; its seq number is used up so the collector sees the gap.
@@ -838,12 +946,22 @@ struct IoThread {
     subscribed: bool,
 }
 
+/// What became of a frame offered to libzmq.
+enum SendResult {
+    Sent,
+    /// Not now (the high-water mark): try again later.
+    Again,
+    Dead,
+}
+
 /// How long the I/O thread keeps polling the queue after it ran dry, before it sleeps until woken.
 const LINGER: Duration = Duration::from_millis(1);
 
 impl IoThread {
     fn run(mut self) {
-        let mut batch: VecDeque<(u64, Record, usize)> = VecDeque::new();
+        let mut batch: VecDeque<(u64, Item, usize)> = VecDeque::new();
+        // The frame being built; reused while frames go straight out.
+        let mut scratch: Vec<u8> = Vec::new();
         let mut frames: VecDeque<Vec<u8>> = VecDeque::new();
         let mut lingered = false;
         let linger_deadline = loop {
@@ -852,15 +970,14 @@ impl IoThread {
             let mut progressed = false;
             if self.subscribed {
                 while let Some(frame) = frames.front() {
-                    match self.socket.send(&frame[..], zmq::DONTWAIT) {
-                        Ok(()) => {
+                    match self.send(frame) {
+                        SendResult::Sent => {
                             frames.pop_front();
                             progressed = true;
                             self.shared.counters.sent.fetch_add(1, Ordering::Relaxed);
                         }
-                        Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => break,
-                        Err(_) => {
-                            // Terminated or invalid socket: nothing more can be sent.
+                        SendResult::Again => break,
+                        SendResult::Dead => {
                             frames.clear();
                             break;
                         }
@@ -889,13 +1006,48 @@ impl IoThread {
                 if notify {
                     self.shared.progress.notify_all();
                 }
-                for (seq, record, _) in batch.drain(..) {
-                    if let Some(frame) = self.encode(seq, record) {
-                        frames.push_back(frame);
+                // Encode and send one by one, so a frame that goes out at once needs no buffer of its
+                // own; what libzmq does not take now waits in `frames`, in order.
+                let mut sent = 0;
+                let mut dead = false;
+                for (seq, item, _) in batch.drain(..) {
+                    scratch.clear();
+                    let ok = match item {
+                        Item::Record(record) => self.encode(seq, *record, &mut scratch),
+                        Item::Encoded(e) => {
+                            e.write_frame(&self.shared.sender_fields, seq, &mut scratch);
+                            true
+                        }
+                    };
+                    if !ok || dead {
+                        continue;
                     }
+                    if frames.is_empty() {
+                        match self.send(&scratch) {
+                            SendResult::Sent => {
+                                sent += 1;
+                                continue;
+                            }
+                            SendResult::Again => {}
+                            SendResult::Dead => {
+                                dead = true;
+                                continue;
+                            }
+                        }
+                    }
+                    frames.push_back(std::mem::take(&mut scratch));
+                }
+                if sent > 0 {
+                    self.shared.counters.sent.fetch_add(sent, Ordering::Relaxed);
                 }
                 let mut st = lock(&self.shared.state);
                 st.in_flight = frames.len() as u64;
+                if sent > 0 {
+                    st.stalled = false;
+                    if st.waiters > 0 {
+                        self.shared.progress.notify_all();
+                    }
+                }
                 continue;
             }
             let idle = frames.is_empty() && st.queue.is_empty();
@@ -965,6 +1117,16 @@ impl IoThread {
         }
     }
 
+    /// Hands one frame to libzmq without waiting.
+    fn send(&self, frame: &[u8]) -> SendResult {
+        match self.socket.send(frame, zmq::DONTWAIT) {
+            Ok(()) => SendResult::Sent,
+            Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => SendResult::Again,
+            // Terminated or invalid socket: nothing more can be sent.
+            Err(_) => SendResult::Dead,
+        }
+    }
+
     /// XPUB: consume subscription messages; the first one means a subscriber is there.
     fn read_subscriptions(&mut self) {
         if self.mode != SocketMode::Xpub {
@@ -995,7 +1157,8 @@ impl IoThread {
         fits
     }
 
-    fn encode(&self, seq: u64, mut record: Record) -> Option<Vec<u8>> {
+    /// Writes the frame of an owned record into `frame` (empty); false if it was dropped as oversized.
+    fn encode(&self, seq: u64, mut record: Record, frame: &mut Vec<u8>) -> bool {
         record.seq = Some(seq);
         if record.sid.is_none() {
             record.sid = Some(self.shared.sid.clone());
@@ -1021,10 +1184,9 @@ impl IoThread {
             }
             record.filename = Some(filename.to_string());
         }
-        let mut frame = Vec::with_capacity(256 + record.msg.len());
-        record.write_json(&mut frame);
+        record.write_json(frame);
         if frame.len() <= self.max_frame_bytes {
-            return Some(frame);
+            return true;
         }
         // Too large: cut the longest text fields until it fits, and say so in the record.
         let original = frame.len();
@@ -1052,19 +1214,19 @@ impl IoThread {
                 s.truncate(cut);
                 s.push_str("…[truncated]");
             }
-            if self.reencode_fits(&record, &mut frame) {
-                return Some(frame);
+            if self.reencode_fits(&record, frame) {
+                return true;
             }
         }
         // Still too large (huge user fields): drop them.
         record.extra.retain(|(k, _)| k == "lf_truncated_from_bytes");
-        if self.reencode_fits(&record, &mut frame) {
-            return Some(frame);
+        if self.reencode_fits(&record, frame) {
+            return true;
         }
         self.shared
             .counters
             .dropped_oversized
             .fetch_add(1, Ordering::Relaxed);
-        None
+        false
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{per_sender_counts, Listener};
 use logfunnel_core::{
-    FlushStatus, Outcome, OverflowPolicy, Record, Sender, SenderOptions, SocketMode,
+    FlushStatus, Outcome, OverflowPolicy, Record, RecordRef, Sender, SenderOptions, SocketMode,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -496,4 +496,120 @@ fn close_idle_waits_for_a_slow_collector_but_not_for_a_missing_one() {
     assert!(matches!(status, FlushStatus::TimedOut { pending: 10 }));
     assert!(t.elapsed() < Duration::from_secs(10));
     assert_eq!(sender.stats().dropped_at_close, 10);
+}
+
+/// A Python-like record: every field a `LogRecord` has.
+fn full_ref(msg: &str) -> RecordRef<'_> {
+    let mut r = RecordRef::new("app.ü", 20, msg, 1_700_000_000.25);
+    r.levelname = Some("INFO");
+    r.msecs = Some(250.0);
+    r.relative_created = Some(12.5);
+    r.pathname = Some("/srv/app/x.py");
+    r.filename = Some("x.py");
+    r.module = Some("x");
+    r.lineno = Some(3);
+    r.func_name = Some("f");
+    r.process = Some(99);
+    r.process_name = Some("MainProcess");
+    r.thread = Some(7);
+    r.thread_name = Some("MainThread");
+    r.exc_text = Some("Traceback \"x\"\n");
+    r.push_extra("user_id", serde_json::json!({"a": [1, 2.5]}));
+    r.push_extra("name", serde_json::json!("renamed"));
+    r
+}
+
+#[test]
+fn log_ref_sends_what_log_sends_for_the_same_record() {
+    let listener = Listener::sub();
+    let sender = Sender::new(options(&listener.endpoint)).unwrap();
+    let msg = "quote \" newline \n 😀";
+    assert_eq!(sender.log_ref(full_ref(msg)), Outcome::Queued);
+    assert_eq!(sender.log(full_ref(msg).into_record()), Outcome::Queued);
+    // Without a process id or file name the sender fills them in, on both ways alike.
+    let mut bare = RecordRef::new("b", 30, "m", 5.5);
+    bare.pathname = Some("/a/mod.py");
+    assert_eq!(sender.log_ref(bare.clone()), Outcome::Queued);
+    assert_eq!(sender.log(bare.into_record()), Outcome::Queued);
+    let got = listener.recv_n(4, Duration::from_secs(5));
+    assert_eq!(got.len(), 4);
+    for (i, pair) in got.chunks(2).enumerate() {
+        let (mut a, mut b) = (pair[0].clone(), pair[1].clone());
+        assert_eq!(a["seq"], 2 * i as u64);
+        assert_eq!(b["seq"], 2 * i as u64 + 1);
+        a["seq"] = 0.into();
+        b["seq"] = 0.into();
+        let keys =
+            |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&a), keys(&b), "same keys in the same order");
+        assert_eq!(a, b);
+    }
+    assert_eq!(got[0]["extra.name"], "renamed");
+    assert_eq!(got[0]["lang"], "rust");
+    assert_eq!(got[2]["filename"], "mod.py");
+    assert_eq!(got[2]["module"], "mod");
+    assert_eq!(got[2]["process"], std::process::id());
+}
+
+#[test]
+fn log_ref_truncates_oversized_records_like_log() {
+    let listener = Listener::sub();
+    let mut o = options(&listener.endpoint);
+    o.max_frame_bytes = 4096;
+    let sender = Sender::new(o).unwrap();
+    let big = "é".repeat(10_000);
+    sender.log_ref(full_ref(&big));
+    let got = listener.recv_n(1, Duration::from_secs(5));
+    assert!(got[0]["msg"].as_str().unwrap().ends_with("[truncated]"));
+    assert!(serde_json::to_vec(&got[0]).unwrap().len() <= 4096);
+    assert_eq!(sender.stats().truncated, 1);
+}
+
+#[test]
+fn try_log_ref_hands_back_what_must_wait_and_log_waiting_keeps_the_block_rules() {
+    let endpoint = {
+        let probe = Listener::sub();
+        probe.endpoint.clone()
+    };
+    let mut o = options(&endpoint);
+    o.queue_capacity = 2;
+    o.block_timeout = Duration::from_millis(50);
+    o.min_level = 10;
+    let sender = Sender::new(o).unwrap();
+    assert!(matches!(
+        sender.try_log_ref(RecordRef::new("w", 5, "low", 1.0)),
+        Ok(Outcome::Filtered)
+    ));
+    for i in 0..2 {
+        let msg = i.to_string();
+        assert!(matches!(
+            sender.try_log_ref(full_ref(&msg)),
+            Ok(Outcome::Queued)
+        ));
+    }
+    let Err(wait) = sender.try_log_ref(full_ref("third")) else {
+        panic!("a full queue under Block must hand the record back");
+    };
+    assert_eq!(sender.stats().dropped_queue_full, 0, "nothing dropped yet");
+    let t = Instant::now();
+    assert_eq!(sender.log_waiting(wait), Outcome::QueueFull);
+    assert!(t.elapsed() >= Duration::from_millis(50));
+    // Stalled now: no more waiting, so nothing is handed back.
+    assert!(matches!(
+        sender.try_log_ref(full_ref("fourth")),
+        Ok(Outcome::QueueFull)
+    ));
+    let stats = sender.stats();
+    assert_eq!((stats.dropped_queue_full, stats.filtered), (2, 1));
+    // Delivered once a listener comes: the two queued, then a seq gap for the two dropped.
+    let listener = Listener::bind(zmq::SUB, &endpoint);
+    let got = listener.recv_n(2, Duration::from_secs(5));
+    assert_eq!(got.len(), 2);
+    assert_eq!(sender.log_ref(full_ref("back")), Outcome::Queued);
+    assert_eq!(listener.recv_n(1, Duration::from_secs(5))[0]["seq"], 4);
+    sender.close(Duration::from_secs(1));
+    assert!(matches!(
+        sender.try_log_ref(full_ref("closed")),
+        Ok(Outcome::Closed)
+    ));
 }

@@ -15,6 +15,10 @@
 
 use pyo3::prelude::*;
 
+/// Rust-side allocations only (libzmq and Python keep their own): see `Cargo.toml` for why.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod collector;
 mod convert;
 mod receiver;

@@ -1,22 +1,25 @@
 //! The native half of `logfunnel.Handler`: reads a `logging.LogRecord`, builds the wire record and hands
 //! it to the core sender, all in one call.
 //!
-//! The hot path avoids Python-level work: the record's attributes are looked up in its `__dict__` with
-//! interned keys, the message is merged with `PyUnicode_Format` (what `LogRecord.getMessage` does)
-//! unless `getMessage` is overridden, and user fields are looked for only when the record has more
-//! attributes than a plain `LogRecord`. The GIL is released only when the call may wait for room in the
-//! queue (overflow policy `block` with a nearly full queue) and in `flush`/`close`.
+//! The hot path avoids Python-level work and copies: the record's attributes are looked up in its
+//! `__dict__` with interned keys, its text is borrowed from the `str` objects as a
+//! [`logfunnel_core::RecordRef`] (the core encodes the frame body from it directly), the message is
+//! merged natively for plain `%s`/`%d` shapes and with `PyUnicode_Format` (what `LogRecord.getMessage`
+//! does) otherwise, unless `getMessage` is overridden, and user fields are looked for only when the
+//! record has more attributes than a plain `LogRecord`. The GIL is released only when the call has to
+//! wait for room in the queue (overflow policy `block`, queue full) and in `flush`/`close`.
 
 use crate::convert::{str_of, to_json, to_text};
 use logfunnel_core::{
-    FlushStatus, Lang, Outcome, OverflowPolicy, Record, Sender, SenderError, SenderOptions,
+    FlushStatus, Lang, Outcome, OverflowPolicy, RecordRef, Sender, SenderError, SenderOptions,
     SocketMode,
 };
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyFrozenSet, PyString, PyType};
+use pyo3::types::{PyDict, PyFrozenSet, PyInt, PyString, PyTuple, PyType};
 use pyo3::{ffi, intern};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -239,14 +242,15 @@ impl PySender {
         formatter: Option<&Bound<'_, PyAny>>,
         send_formatted: bool,
     ) -> PyResult<u8> {
-        let rec = match build_record(py, record, formatter, send_formatted) {
-            Ok(rec) => rec,
+        match with_record(py, record, formatter, send_formatted, |rec| {
+            self.offer(py, rec)
+        }) {
+            Ok(outcome) => Ok(outcome_code(outcome)),
             Err(e) => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
-                return Err(e);
+                Err(e)
             }
-        };
-        Ok(outcome_code(self.offer(py, rec)))
+        }
     }
 
     /// Waits (GIL released) until every queued record is handed to the socket, at most `timeout`
@@ -315,22 +319,22 @@ impl PySender {
 }
 
 impl PySender {
-    /// Enqueues; releases the GIL only when the call may have to wait for room.
-    fn offer(&self, py: Python<'_>, rec: Record) -> Outcome {
-        let o = self.sender.options();
-        if o.overflow == OverflowPolicy::Block
-            && self.sender.stats().depth.saturating_mul(2) >= o.queue_capacity as u64
-        {
-            py.detach(|| self.sender.log(rec))
-        } else {
-            self.sender.log(rec)
+    /// Enqueues; releases the GIL only when the call has to wait for room.
+    fn offer(&self, py: Python<'_>, rec: RecordRef<'_>) -> Outcome {
+        match self.sender.try_log_ref(rec) {
+            Ok(outcome) => outcome,
+            Err(wait) => py.detach(|| self.sender.log_waiting(wait)),
         }
     }
 }
 
-/// A present, non-`None` attribute as text.
-fn opt_text(v: Option<Bound<'_, PyAny>>) -> Option<String> {
-    v.filter(|v| !v.is_none()).map(|v| to_text(&v))
+/// `str(v)` of a present, non-`None` attribute, borrowed from `v` when it is a `str`.
+fn opt_text<'a>(v: &'a Option<Bound<'_, PyAny>>) -> Option<Cow<'a, str>> {
+    let v = v.as_ref().filter(|v| !v.is_none())?;
+    Some(match v.cast::<PyString>() {
+        Ok(s) => str_of(s),
+        Err(_) => Cow::Owned(to_text(v)),
+    })
 }
 
 fn opt_i64(v: Option<Bound<'_, PyAny>>) -> Option<i64> {
@@ -341,47 +345,89 @@ fn opt_f64(v: Option<Bound<'_, PyAny>>) -> Option<f64> {
     v.and_then(|v| v.extract::<f64>().ok())
 }
 
+/// `msg % args` without building Python objects, for the common shapes: a tuple of exact `str` and
+/// `int` values for `%s`, `%d` and `%i` (and `%%`). `None` for anything else, which
+/// `PyUnicode_Format` then handles (with its errors).
+fn format_simple(msg: &str, args: &Bound<'_, PyAny>) -> Option<String> {
+    let args = args.cast_exact::<PyTuple>().ok()?;
+    let mut out = String::with_capacity(msg.len() + 16 * args.len());
+    let mut args = args.iter();
+    let mut rest = msg;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let spec = rest.as_bytes().get(at + 1).copied()?;
+        rest = &rest[at + 2..];
+        if spec == b'%' {
+            out.push('%');
+            continue;
+        }
+        let arg = args.next()?;
+        match spec {
+            b's' if arg.is_exact_instance_of::<PyString>() => {
+                out.push_str(&str_of(arg.cast::<PyString>().ok()?))
+            }
+            b's' | b'd' | b'i' if arg.is_exact_instance_of::<PyInt>() => {
+                use std::fmt::Write;
+                write!(out, "{}", arg.extract::<i64>().ok()?).ok()?;
+            }
+            _ => return None,
+        }
+    }
+    if args.next().is_some() {
+        return None; // "not all arguments converted": let Python raise it
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// `record.getMessage()`, natively for plain `LogRecord`s.
-fn message(
+fn message<'a>(
     py: Python<'_>,
     refs: &LoggingRefs,
     record: &Bound<'_, PyAny>,
-    msg: Option<Bound<'_, PyAny>>,
+    msg: &'a Option<Bound<'_, PyAny>>,
     args: Option<Bound<'_, PyAny>>,
-) -> PyResult<String> {
+) -> PyResult<Cow<'a, str>> {
     if !record.get_type().is(refs.log_record.bind(py)) {
-        return Ok(to_text(&record.call_method0(intern!(py, "getMessage"))?));
+        return Ok(Cow::Owned(to_text(
+            &record.call_method0(intern!(py, "getMessage"))?,
+        )));
     }
     let msg = match msg {
         Some(m) => m,
-        None => return Ok(String::new()),
+        None => return Ok(Cow::Borrowed("")),
     };
-    let msg = match msg.cast_into::<PyString>() {
-        Ok(s) => s,
-        Err(e) => e.into_inner().str()?,
-    };
-    match args {
-        Some(args) if args.is_truthy()? => {
-            // SAFETY: both are live objects; the result is a new reference or NULL with an error set.
-            let merged = unsafe {
-                Bound::from_owned_ptr_or_err(
-                    py,
-                    ffi::PyUnicode_Format(msg.as_ptr(), args.as_ptr()),
-                )?
-            };
-            Ok(to_text(&merged))
+    let args = match args {
+        Some(args) if args.is_truthy()? => args,
+        _ => {
+            return Ok(match msg.cast::<PyString>() {
+                Ok(s) => str_of(s),
+                Err(_) => Cow::Owned(str_of(&msg.str()?).into_owned()),
+            })
         }
-        _ => Ok(str_of(&msg).into_owned()),
+    };
+    let msg = match msg.cast::<PyString>() {
+        Ok(s) => s.clone(),
+        Err(_) => msg.str()?,
+    };
+    if let Some(text) = format_simple(&str_of(&msg), &args) {
+        return Ok(Cow::Owned(text));
     }
+    // SAFETY: both are live objects; the result is a new reference or NULL with an error set.
+    let merged = unsafe {
+        Bound::from_owned_ptr_or_err(py, ffi::PyUnicode_Format(msg.as_ptr(), args.as_ptr()))?
+    };
+    Ok(Cow::Owned(to_text(&merged)))
 }
 
-/// Builds the wire record from a `LogRecord` (see the module docs).
-fn build_record<'py>(
+/// Reads a `LogRecord` (see the module docs) and hands the borrowed wire record to `f`.
+fn with_record<'py, R>(
     py: Python<'py>,
     record: &Bound<'py, PyAny>,
     formatter: Option<&Bound<'py, PyAny>>,
     send_formatted: bool,
-) -> PyResult<Record> {
+    f: impl FnOnce(RecordRef<'_>) -> R,
+) -> PyResult<R> {
     let refs = logging_refs(py)?;
     let dict = record
         .getattr(intern!(py, "__dict__"))?
@@ -397,24 +443,20 @@ fn build_record<'py>(
     // owned references at once, and nothing runs Python code (which could change the dict) until
     // the loop is over.
     while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
-        let (key, value) = unsafe {
-            (
-                Bound::from_borrowed_ptr(py, k),
-                Bound::from_borrowed_ptr(py, v),
-            )
-        };
         // A plain LogRecord's keys are the interned names, in `FIELDS` order.
         let slot = if i < keys.len() && keys[i].as_ptr() == k {
             Some(i)
         } else {
+            let key = unsafe { Borrowed::from_ptr(py, k) };
             keys.iter()
                 .position(|x| x.as_ptr() == k)
                 .or_else(|| field_index(&key))
         };
         i += 1;
+        let value = unsafe { Bound::from_borrowed_ptr(py, v) };
         match slot {
             Some(slot) => slots[slot] = Some(value),
-            None => others.push((key, value)),
+            None => others.push((unsafe { Bound::from_borrowed_ptr(py, k) }, value)),
         }
     }
     let mut take = |f: Field| slots[f as usize].take();
@@ -437,54 +479,72 @@ fn build_record<'py>(
     let thread_name = take(Field::ThreadName);
     let task_name = take(Field::TaskName);
     let exc_info = take(Field::ExcInfo);
-    let exc_text = take(Field::ExcText);
+    let mut exc_text = take(Field::ExcText);
     let stack_info = take(Field::StackInfo);
     // `message` and `asctime` (set by other handlers' formatters) are never sent: the receiver
     // recomputes them.
-
-    let mut rec = Record {
-        name: opt_text(name).unwrap_or_default(),
-        levelno: opt_i64(levelno).unwrap_or(0),
-        levelname: opt_text(levelname),
-        created: opt_f64(created).unwrap_or_else(logfunnel_core::record::now_seconds),
-        msecs: opt_f64(msecs),
-        relative_created: opt_f64(relative_created),
-        pathname: opt_text(pathname),
-        filename: opt_text(filename),
-        module: opt_text(module),
-        lineno: opt_i64(lineno),
-        func_name: opt_text(func_name),
-        process: opt_i64(process),
-        process_name: opt_text(process_name),
-        thread: opt_i64(thread),
-        thread_name: opt_text(thread_name),
-        task_name: opt_text(task_name),
-        ..Record::default()
-    };
 
     let exc_formatter = match formatter {
         Some(f) => f.clone(),
         None => refs.default_formatter.bind(py).clone(),
     };
-    if send_formatted {
+    let msg_text;
+    let (exc_text, stack_info) = if send_formatted {
         // Preformatted text as the message, like `QueueHandler.prepare`; the traceback and stack
         // are part of that text.
-        rec.msg = to_text(&exc_formatter.call_method1(intern!(py, "format"), (record,))?);
+        msg_text = Cow::Owned(to_text(
+            &exc_formatter.call_method1(intern!(py, "format"), (record,))?,
+        ));
+        (None, None)
     } else {
-        rec.msg = message(py, refs, record, msg, args)?;
-        rec.exc_text = opt_text(exc_text).filter(|t| !t.is_empty());
-        if rec.exc_text.is_none() {
+        msg_text = message(py, refs, record, &msg, args)?;
+        let has_text = opt_text(&exc_text).is_some_and(|t| !t.is_empty());
+        if !has_text {
             if let Some(ei) = exc_info {
                 if ei.is_truthy()? {
                     // As `Formatter.format` does: format once and cache it on the record.
                     let text = exc_formatter.call_method1(intern!(py, "formatException"), (ei,))?;
                     record.setattr(intern!(py, "exc_text"), &text)?;
-                    rec.exc_text = Some(to_text(&text)).filter(|t| !t.is_empty());
+                    exc_text = Some(text);
                 }
             }
         }
-        rec.stack_info = opt_text(stack_info).filter(|t| !t.is_empty());
-    }
+        (exc_text, stack_info)
+    };
+
+    let name = opt_text(&name);
+    let levelname = opt_text(&levelname);
+    let pathname = opt_text(&pathname);
+    let filename = opt_text(&filename);
+    let module = opt_text(&module);
+    let func_name = opt_text(&func_name);
+    let process_name = opt_text(&process_name);
+    let thread_name = opt_text(&thread_name);
+    let task_name = opt_text(&task_name);
+    let exc_text = opt_text(&exc_text);
+    let stack_info = opt_text(&stack_info);
+    let mut rec = RecordRef {
+        name: name.as_deref().unwrap_or(""),
+        msg: &msg_text,
+        levelno: opt_i64(levelno).unwrap_or(0),
+        levelname: levelname.as_deref(),
+        created: opt_f64(created).unwrap_or_else(logfunnel_core::record::now_seconds),
+        msecs: opt_f64(msecs),
+        relative_created: opt_f64(relative_created),
+        pathname: pathname.as_deref(),
+        filename: filename.as_deref(),
+        module: module.as_deref(),
+        lineno: opt_i64(lineno),
+        func_name: func_name.as_deref(),
+        process: opt_i64(process),
+        process_name: process_name.as_deref(),
+        thread: opt_i64(thread),
+        thread_name: thread_name.as_deref(),
+        task_name: task_name.as_deref(),
+        exc_text: exc_text.as_deref().filter(|t| !t.is_empty()),
+        stack_info: stack_info.as_deref().filter(|t| !t.is_empty()),
+        extra: Vec::new(),
+    };
 
     if !others.is_empty() {
         let standard = refs.standard_keys.bind(py);
@@ -499,5 +559,5 @@ fn build_record<'py>(
             rec.push_extra(key, to_json(&v, 0));
         }
     }
-    Ok(rec)
+    Ok(f(rec))
 }

@@ -192,6 +192,62 @@ def test_long_messages_and_truncation(collector, handler):
     by_sender(recs)
 
 
+class _IntSub(int):
+    def __str__(self) -> str:
+        return "sub"
+
+
+class _StrSub(str):
+    def __str__(self) -> str:
+        return "strsub"
+
+
+MERGE_CASES = [
+    ("plain %d", (5,)),
+    ("%s and %s", ("a", "日本 😀")),
+    ("%i|%d|%s", (-7, 2**63 - 1, 12)),
+    ("100%% %s %%", ("done",)),
+    ("no args %d", ()),
+    ("%d", (True,)),  # bool is not an exact int: Python's own formatting
+    ("%d", (2**70,)),  # beyond 64 bits
+    ("%s %d", (_StrSub("x"), _IntSub(3))),
+    ("%s", (_IntSub(3),)),
+    ("%5d|%-3s|%x|%r|%.2f", (42, "a", 255, "q", 1.5)),
+    ("%(k)s", ({"k": "mapping"},)),
+    ("%s", ([1, 2],)),
+    ("%s", (None,)),
+    ("%s\n%s\u2028", ("tab\t", '"q"')),
+    ("trailing %", ()),
+]
+
+
+def test_messages_merge_as_logging_does(collector, handler):
+    log = make_logger("t.merge", handler)
+    want = []
+    for fmt, args in MERGE_CASES:
+        record = log.makeRecord("t.merge", logging.INFO, "x.py", 1, fmt, args, None)
+        want.append(record.getMessage())
+        log.handle(record)
+    assert handler.flush(10)
+    recs = collector.records(len(want))
+    assert [r["msg"] for r in recs] == want
+    assert handler.stats()["errors"] == 0
+
+
+@pytest.mark.parametrize("fmt,args", [("%d %d", (1,)), ("%d", (1, 2)), ("%d", ("x",)), ("%q", (1,))])
+def test_bad_merges_raise_as_logging_does(collector, handler, fmt, args, capsys):
+    log = make_logger("t.badmerge", handler)
+    record = log.makeRecord("t.badmerge", logging.INFO, "x.py", 1, fmt, args, None)
+    with pytest.raises((TypeError, ValueError)):
+        record.getMessage()
+    log.handle(record)
+    log.info("ok")
+    assert handler.flush(10)
+    assert [r["msg"] for r in collector.records(1)] == ["ok"]
+    assert handler.stats()["errors"] == 1
+    assert "--- Logging error ---" in capsys.readouterr().err
+
+
 def test_emit_never_raises_and_counts_errors(collector, handler, capsys):
     log = make_logger("t.errors", handler)
     log.info("%d items", "not a number")  # TypeError in getMessage, as with any logging handler
