@@ -19,13 +19,11 @@
 pub mod decode;
 mod fork;
 pub mod record;
-pub mod record_ref;
 pub mod sender;
 pub mod view;
 
 pub use decode::{decode_frames, decode_view, decode_view_into, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
-pub use record_ref::RecordRef;
 pub use sender::{
     FlushStatus, MustWait, Outcome, OverflowPolicy, Sender, SenderError, SenderOptions, SocketMode,
     Stats,

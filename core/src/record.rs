@@ -14,7 +14,6 @@
 //! # let _ = Lang::Rust;
 //! ```
 
-use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,11 +26,8 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Keys that have a meaning in the v1 schema. A user field with one of these names is sent as
 /// `extra.<name>` so that it can never overwrite a schema field.
 pub const RESERVED_KEYS: &[&str] = &[
+    // In the order the encoder writes them (the collector's fast decoding path relies on it).
     "v",
-    "host",
-    "lang",
-    "sid",
-    "seq",
     "name",
     "msg",
     "args",
@@ -50,12 +46,26 @@ pub const RESERVED_KEYS: &[&str] = &[
     "thread",
     "threadName",
     "taskName",
-    "exc_info",
     "exc_text",
     "stack_info",
+    "host",
+    "lang",
+    "sid",
+    "seq",
+    // Never written by an encoder.
     "message",
+    "exc_info",
     "asctime",
 ];
+
+/// A user field's key as it goes on the wire: a reserved one becomes `extra.<key>`.
+pub(crate) fn extra_key(key: String) -> String {
+    if is_reserved_key(&key) {
+        format!("extra.{key}")
+    } else {
+        key
+    }
+}
 
 /// Whether `key` is a schema key (or one Python's `logging` computes itself).
 pub fn is_reserved_key(key: &str) -> bool {
@@ -168,12 +178,7 @@ impl Record {
 
     /// Adds a user field. A reserved key is renamed to `extra.<key>` (see [`RESERVED_KEYS`]).
     pub fn push_extra(&mut self, key: impl Into<String>, value: Value) {
-        let key = key.into();
-        if is_reserved_key(&key) {
-            self.extra.push((format!("extra.{key}"), value));
-        } else {
-            self.extra.push((key, value));
-        }
+        self.extra.push((extra_key(key.into()), value));
     }
 
     /// The level name that goes on the wire.
@@ -200,17 +205,7 @@ impl Record {
 
     /// Appends the v1 JSON frame to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let mut ser = serde_json::Serializer::new(out);
-        // Writing into a Vec cannot fail, and every value here is serializable.
-        self.serialize(&mut ser)
-            .expect("a Record always serializes into a Vec");
-    }
-}
-
-impl Serialize for Record {
-    /// One encoding for both forms: the view's (see [`crate::view`]).
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.view().serialize(serializer)
+        self.view().write_json(out);
     }
 }
 

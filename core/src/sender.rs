@@ -32,7 +32,7 @@
 
 use crate::fork;
 use crate::record::{Lang, Record, DEFAULT_MAX_FRAME_BYTES};
-use crate::record_ref::{self, Encoded, RecordRef};
+use crate::view::{self, Encoded, RecordView};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -311,15 +311,13 @@ struct Counters {
 impl Shared {
     /// Encodes a borrowed record for the queue, or makes it an owned one where the I/O thread has
     /// work to do on it (fields to fill in, or truncation).
-    fn prepare(&self, record: RecordRef<'_>) -> Item {
+    fn prepare(&self, record: RecordView<'_>) -> Item {
         if record.needs_sender_fields() {
             return Item::Record(Box::new(record.into_record()));
         }
         let mut body = Vec::with_capacity(record.encoded_len_hint());
         let split = record.encode_body(&mut body);
-        if body.len() + self.sender_fields.len() + record_ref::SEQ_AND_END_MAX
-            > self.max_frame_bytes
-        {
+        if body.len() + self.sender_fields.len() + view::SEQ_AND_END_MAX > self.max_frame_bytes {
             return Item::Record(Box::new(record.into_record()));
         }
         Item::Encoded(Encoded { body, split })
@@ -399,9 +397,9 @@ impl Sender {
         })
     }
 
-    /// Offers a borrowed record, encoding it in this thread (see [`RecordRef`]). Same outcomes,
+    /// Offers a borrowed record, encoding it in this thread (see [`RecordView`]). Same outcomes,
     /// counters and wire bytes as [`Sender::log`] with the equal [`Record`].
-    pub fn log_ref(&self, record: RecordRef<'_>) -> Outcome {
+    pub fn log_ref(&self, record: RecordView<'_>) -> Outcome {
         match self.try_log_ref(record) {
             Ok(outcome) => outcome,
             Err(wait) => self.log_waiting(wait),
@@ -411,7 +409,7 @@ impl Sender {
     /// [`Sender::log_ref`] that never waits: when the record would have to wait for room
     /// ([`OverflowPolicy::Block`] with a full queue) it is returned, encoded, for
     /// [`Sender::log_waiting`]. Lets a caller release its own locks (Python's GIL) only for the wait.
-    pub fn try_log_ref(&self, record: RecordRef<'_>) -> Result<Outcome, MustWait> {
+    pub fn try_log_ref(&self, record: RecordView<'_>) -> Result<Outcome, MustWait> {
         let levelno = record.levelno;
         let Some(inner) = self.admit(levelno) else {
             return Ok(if levelno < self.options.min_level {
@@ -621,11 +619,7 @@ fn new_sid(pid: u32) -> String {
 
 /// Approximate queue cost of a record, for `queue_max_bytes`.
 pub(crate) fn record_cost(r: &Record) -> usize {
-    256 + r.msg.len()
-        + r.name.len()
-        + r.exc_text.as_ref().map_or(0, |s| s.len())
-        + r.stack_info.as_ref().map_or(0, |s| s.len())
-        + r.extra.len() * 32
+    r.view().cost()
 }
 
 impl Inner {
@@ -687,7 +681,7 @@ impl Inner {
         let pid = std::process::id();
         let sid = new_sid(pid);
         let host = options.host.clone().unwrap_or_else(host_name);
-        let sender_fields = record_ref::sender_fields(&host, options.lang.as_str(), &sid);
+        let sender_fields = view::sender_fields(&host, options.lang.as_str(), &sid);
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),

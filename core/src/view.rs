@@ -1,19 +1,22 @@
-//! [`RecordView`]: a record whose text borrows from the frame it was decoded from.
+//! [`RecordView`]: a record whose text is borrowed, and the one encoder of the v1 frame.
 //!
-//! The collector handles every record once (route, format, write) and then forgets it, so copying each
-//! text field into its own `String` only to free it microseconds later is most of what decoding would
-//! cost. A view keeps `&str`s into the received frame instead; only strings with JSON escapes (and the
-//! values the decoder computes, such as a merged cookbook message) are owned. [`Record`] stays the owned
-//! form that senders build; [`Record::view`] and [`RecordView::into_record`] convert between the two, and
-//! both serialize to the same v1 JSON.
+//! Both ends of the wire handle a record once and forget it, so copying each text field into its own
+//! `String` is most of what they would spend:
+//! - the collector decodes into a view whose `&str`s point into the received frame (only strings with
+//!   JSON escapes, and values the decoder computes, such as a merged cookbook message, are owned);
+//! - a binding whose log records already hold their text (Python's `LogRecord`) builds a view of it and
+//!   the sender encodes the frame body from it in the log call ([`crate::Sender::log_ref`]), leaving only
+//!   `host`, `lang`, `sid` and `seq` to its I/O thread.
+//!
+//! [`Record`] stays the owned form; [`Record::view`] and [`RecordView::into_record`] convert. Every
+//! frame, from either form, is written by the functions here, so the bytes cannot drift between paths.
 
-use crate::record::{level_name, Record, WIRE_VERSION};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use crate::record::{extra_key, level_name, Record, WIRE_VERSION};
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// A record whose text fields borrow from a received frame (or from a [`Record`]). Field meanings are
-/// those of [`Record`]'s fields of the same name.
+/// A record whose text fields are borrowed (from a received frame, a [`Record`] or a binding's own
+/// record). Field meanings are those of [`Record`]'s fields of the same name.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[allow(missing_docs)]
 pub struct RecordView<'a> {
@@ -52,7 +55,24 @@ fn borrowed(s: &Option<String>) -> Option<Cow<'_, str>> {
     s.as_deref().map(Cow::Borrowed)
 }
 
-impl RecordView<'_> {
+impl<'a> RecordView<'a> {
+    /// A record with the required fields, borrowing its text.
+    pub fn new(name: &'a str, levelno: i64, msg: &'a str, created: f64) -> Self {
+        RecordView {
+            name: Cow::Borrowed(name),
+            msg: Cow::Borrowed(msg),
+            levelno,
+            created,
+            ..RecordView::default()
+        }
+    }
+
+    /// Adds a user field; a reserved key is renamed to `extra.<key>` (as [`Record::push_extra`]).
+    pub fn push_extra(&mut self, key: impl Into<String>, value: Value) {
+        self.extra
+            .push((Cow::Owned(extra_key(key.into())), Cow::Owned(value)));
+    }
+
     /// The owned record, copying whatever is still borrowed.
     pub fn into_record(self) -> Record {
         Record {
@@ -108,12 +128,150 @@ impl RecordView<'_> {
 
     /// Appends the v1 JSON frame to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let mut ser = serde_json::Serializer::new(out);
-        // Writing into a Vec cannot fail, and every value here is serializable.
-        self.serialize(&mut ser)
-            .expect("a record always serializes into a Vec");
+        self.write_head(out);
+        opt(out, b",\"host\":", self.host.as_deref());
+        opt(out, b",\"lang\":", self.lang.as_deref());
+        opt(out, b",\"sid\":", self.sid.as_deref());
+        opt(out, b",\"seq\":", self.seq.as_ref());
+        self.write_extras(out);
+        out.push(b'}');
+    }
+
+    /// The frame without the sender's fields (`host`, `lang`, `sid`, `seq`) and without the closing
+    /// brace; returns the offset where those fields go in (see [`Encoded`]).
+    pub(crate) fn encode_body(&self, out: &mut Vec<u8>) -> usize {
+        self.write_head(out);
+        let split = out.len();
+        self.write_extras(out);
+        split
+    }
+
+    /// The keys up to `stack_info`, in the order every logfunnel encoder writes them (the collector's
+    /// fast decoding path counts on that order).
+    fn write_head(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"v\":");
+        json(out, &WIRE_VERSION);
+        out.extend_from_slice(b",\"name\":");
+        json(out, &*self.name);
+        out.extend_from_slice(b",\"msg\":");
+        json(out, &*self.msg);
+        out.extend_from_slice(b",\"args\":null,\"levelno\":");
+        json(out, &self.levelno);
+        out.extend_from_slice(b",\"levelname\":");
+        json(out, &*self.levelname_or_default());
+        out.extend_from_slice(b",\"created\":");
+        json(out, &self.created);
+        out.extend_from_slice(b",\"msecs\":");
+        json(out, &self.msecs_or_default());
+        opt(
+            out,
+            b",\"relativeCreated\":",
+            self.relative_created.as_ref(),
+        );
+        opt(out, b",\"pathname\":", self.pathname.as_deref());
+        opt(out, b",\"filename\":", self.filename.as_deref());
+        opt(out, b",\"module\":", self.module.as_deref());
+        opt(out, b",\"lineno\":", self.lineno.as_ref());
+        opt(out, b",\"funcName\":", self.func_name.as_deref());
+        opt(out, b",\"process\":", self.process.as_ref());
+        opt(out, b",\"processName\":", self.process_name.as_deref());
+        opt(out, b",\"thread\":", self.thread.as_ref());
+        opt(out, b",\"threadName\":", self.thread_name.as_deref());
+        opt(out, b",\"taskName\":", self.task_name.as_deref());
+        opt(out, b",\"exc_text\":", self.exc_text.as_deref());
+        opt(out, b",\"stack_info\":", self.stack_info.as_deref());
+    }
+
+    fn write_extras(&self, out: &mut Vec<u8>) {
+        for (k, v) in &self.extra {
+            out.push(b',');
+            json(out, &**k);
+            out.push(b':');
+            json(out, &**v);
+        }
+    }
+
+    /// What the record counts against the sender's `queue_max_bytes`.
+    pub(crate) fn cost(&self) -> usize {
+        let len = |s: &Option<Cow<'_, str>>| s.as_deref().map_or(0, str::len);
+        256 + self.msg.len()
+            + self.name.len()
+            + len(&self.exc_text)
+            + len(&self.stack_info)
+            + self.extra.len() * 32
+    }
+
+    /// A capacity for [`RecordView::encode_body`]'s buffer that is rarely exceeded.
+    pub(crate) fn encoded_len_hint(&self) -> usize {
+        let len = |s: &Option<Cow<'_, str>>| s.as_deref().map_or(0, str::len);
+        320 + self.name.len()
+            + self.msg.len() * 11 / 10
+            + len(&self.levelname)
+            + len(&self.pathname)
+            + len(&self.filename)
+            + len(&self.module)
+            + len(&self.func_name)
+            + len(&self.process_name)
+            + len(&self.thread_name)
+            + len(&self.task_name)
+            + len(&self.exc_text)
+            + len(&self.stack_info)
+            + self.extra.len() * 32
+    }
+
+    /// Whether the sender would fill in fields of this record (`process`, or `filename`/`module`
+    /// from `pathname`): then it has to go the [`Record`] way.
+    pub(crate) fn needs_sender_fields(&self) -> bool {
+        self.process.is_none() || (self.filename.is_none() && self.pathname.is_some())
     }
 }
+
+/// One value the way `serde_json` writes it.
+fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing into a Vec cannot fail, and these values always serialize.
+    serde_json::to_writer(&mut *out, value).expect("serializes into a Vec");
+}
+
+fn opt<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], value: Option<&T>) {
+    if let Some(v) = value {
+        out.extend_from_slice(key);
+        json(out, v);
+    }
+}
+
+/// A record encoded in the log call, waiting in the sender's queue for the sender's fields.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    /// [`RecordView::encode_body`]'s output.
+    pub(crate) body: Vec<u8>,
+    /// Where the user fields start.
+    pub(crate) split: usize,
+}
+
+impl Encoded {
+    /// The full frame: the body with `sender_fields` (`,"host":…,"sid":…,"seq":`), `seq` and `}`.
+    pub(crate) fn write_frame(&self, sender_fields: &[u8], seq: u64, frame: &mut Vec<u8>) {
+        frame.reserve(self.body.len() + sender_fields.len() + SEQ_AND_END_MAX);
+        frame.extend_from_slice(&self.body[..self.split]);
+        frame.extend_from_slice(sender_fields);
+        json(frame, &seq);
+        frame.extend_from_slice(&self.body[self.split..]);
+        frame.push(b'}');
+    }
+}
+
+/// The sender's fields as they follow `stack_info` in every frame, up to the `seq` value.
+pub(crate) fn sender_fields(host: &str, lang: &str, sid: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + host.len() + sid.len());
+    opt(&mut out, b",\"host\":", Some(host));
+    opt(&mut out, b",\"lang\":", Some(lang));
+    opt(&mut out, b",\"sid\":", Some(sid));
+    out.extend_from_slice(b",\"seq\":");
+    out
+}
+
+/// Longest `seq` value plus the closing brace: what [`Encoded::write_frame`] adds besides the fields.
+pub(crate) const SEQ_AND_END_MAX: usize = 20 + 1;
 
 impl Record {
     /// This record as a [`RecordView`] borrowing its text (nothing is copied).
@@ -151,69 +309,119 @@ impl Record {
     }
 }
 
-impl Serialize for RecordView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        fn opt<M: SerializeMap, T: Serialize + ?Sized>(
-            map: &mut M,
-            key: &str,
-            value: Option<&T>,
-        ) -> Result<(), M::Error> {
-            match value {
-                Some(v) => map.serialize_entry(key, v),
-                None => Ok(()),
-            }
-        }
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("v", &WIRE_VERSION)?;
-        map.serialize_entry("name", &*self.name)?;
-        map.serialize_entry("msg", &*self.msg)?;
-        map.serialize_entry("args", &())?;
-        map.serialize_entry("levelno", &self.levelno)?;
-        map.serialize_entry("levelname", &*self.levelname_or_default())?;
-        map.serialize_entry("created", &self.created)?;
-        map.serialize_entry("msecs", &self.msecs_or_default())?;
-        opt(&mut map, "relativeCreated", self.relative_created.as_ref())?;
-        opt(&mut map, "pathname", self.pathname.as_deref())?;
-        opt(&mut map, "filename", self.filename.as_deref())?;
-        opt(&mut map, "module", self.module.as_deref())?;
-        opt(&mut map, "lineno", self.lineno.as_ref())?;
-        opt(&mut map, "funcName", self.func_name.as_deref())?;
-        opt(&mut map, "process", self.process.as_ref())?;
-        opt(&mut map, "processName", self.process_name.as_deref())?;
-        opt(&mut map, "thread", self.thread.as_ref())?;
-        opt(&mut map, "threadName", self.thread_name.as_deref())?;
-        opt(&mut map, "taskName", self.task_name.as_deref())?;
-        opt(&mut map, "exc_text", self.exc_text.as_deref())?;
-        opt(&mut map, "stack_info", self.stack_info.as_deref())?;
-        opt(&mut map, "host", self.host.as_deref())?;
-        opt(&mut map, "lang", self.lang.as_deref())?;
-        opt(&mut map, "sid", self.sid.as_deref())?;
-        opt(&mut map, "seq", self.seq.as_ref())?;
-        for (k, v) in &self.extra {
-            map.serialize_entry(&**k, &**v)?;
-        }
-        map.end()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn full() -> Record {
+        let mut r = Record::new("app.\u{fc}", 20, "q \" \\ \n \u{1} \u{1f600}");
+        r.created = 1_700_000_000.123_456;
+        r.levelname = Some("INFO".into());
+        r.msecs = Some(123.0);
+        r.relative_created = Some(5.5);
+        r.pathname = Some("/a/b.py".into());
+        r.filename = Some("b.py".into());
+        r.module = Some("b".into());
+        r.lineno = Some(7);
+        r.func_name = Some("f".into());
+        r.process = Some(1);
+        r.process_name = Some("MainProcess".into());
+        r.thread = Some(-3);
+        r.thread_name = Some("T".into());
+        r.task_name = Some("task".into());
+        r.exc_text = Some("Traceback\n".into());
+        r.stack_info = Some("Stack".into());
+        r.host = Some("h\"ost".into());
+        r.lang = Some("python".into());
+        r.sid = Some("1-2".into());
+        r.seq = Some(u64::MAX);
+        r.push_extra("user", json!({"a": [1, 2.5, null, true], "b": "x"}));
+        r.push_extra("seq", json!(9));
+        r.push_extra("k\"ey", json!(f64::MAX));
+        r
+    }
+
+    /// The hand-written encoder against serde_json serializing the same keys and values in the same
+    /// order (with `preserve_order`, a `Map` keeps insertion order): escaping, numbers and order.
+    #[test]
+    fn the_encoder_writes_what_serde_json_writes() {
+        let r = full();
+        let mut want = serde_json::Map::new();
+        for (k, v) in [
+            ("v", json!(1)),
+            ("name", json!(r.name)),
+            ("msg", json!(r.msg)),
+            ("args", Value::Null),
+            ("levelno", json!(20)),
+            ("levelname", json!("INFO")),
+            ("created", json!(r.created)),
+            ("msecs", json!(123.0)),
+            ("relativeCreated", json!(5.5)),
+            ("pathname", json!("/a/b.py")),
+            ("filename", json!("b.py")),
+            ("module", json!("b")),
+            ("lineno", json!(7)),
+            ("funcName", json!("f")),
+            ("process", json!(1)),
+            ("processName", json!("MainProcess")),
+            ("thread", json!(-3)),
+            ("threadName", json!("T")),
+            ("taskName", json!("task")),
+            ("exc_text", json!("Traceback\n")),
+            ("stack_info", json!("Stack")),
+            ("host", json!("h\"ost")),
+            ("lang", json!("python")),
+            ("sid", json!("1-2")),
+            ("seq", json!(u64::MAX)),
+            ("user", json!({"a": [1, 2.5, null, true], "b": "x"})),
+            ("extra.seq", json!(9)),
+            ("k\"ey", json!(f64::MAX)),
+        ] {
+            want.insert(k.to_string(), v);
+        }
+        assert_eq!(r.to_json(), serde_json::to_string(&want).unwrap());
+        // Derived fields and a non-finite time (serde_json writes null for it).
+        let mut bare = Record::new("n", 55, "m");
+        bare.created = f64::NAN;
+        let got: Value = serde_json::from_str(&bare.to_json()).unwrap();
+        assert_eq!(got["levelname"], "Level 55");
+        assert!(got["created"].is_null() && got["msecs"].is_null());
+    }
+
+    /// A frame encoded in the log call (body, then the sender's fields spliced in by the I/O
+    /// thread) is byte for byte the frame of the equal owned record.
+    #[test]
+    fn a_body_plus_sender_fields_is_the_records_frame() {
+        let r = full();
+        for seq in [0, 12, u64::MAX] {
+            let mut owned = r.clone();
+            owned.seq = Some(seq);
+            let mut view = r.view();
+            (view.host, view.lang, view.sid, view.seq) = (None, None, None, None);
+            let mut body = Vec::new();
+            let split = view.encode_body(&mut body);
+            let mut frame = Vec::new();
+            Encoded { body, split }.write_frame(
+                &sender_fields("h\"ost", "python", "1-2"),
+                seq,
+                &mut frame,
+            );
+            assert_eq!(String::from_utf8(frame).unwrap(), owned.to_json());
+        }
+    }
 
     #[test]
-    fn a_view_serializes_exactly_like_its_record_and_converts_back() {
-        let mut r = Record::new("app.db", 25, "caf\u{e9} \"quoted\"");
-        r.pathname = Some("/srv/app/db.py".into());
-        r.lineno = Some(12);
-        r.sid = Some("abc".into());
-        r.seq = Some(9);
-        r.push_extra("user", serde_json::json!({"id": 7, "tags": ["a"]}));
+    fn a_view_converts_back_and_costs_what_its_record_costs() {
+        let r = full();
         let view = r.view();
-        let mut from_view = Vec::new();
-        view.write_json(&mut from_view);
-        assert_eq!(String::from_utf8(from_view).unwrap(), r.to_json());
-        assert_eq!(view.levelname_or_default(), "Level 25");
-        assert_eq!(view.extra_value("user").unwrap()["id"], 7);
+        assert_eq!(view.levelname_or_default(), "INFO");
+        assert_eq!(view.extra_value("user").unwrap()["b"], "x");
+        assert_eq!(view.cost(), crate::sender::record_cost(&r));
         assert_eq!(view.into_record(), r);
+        let mut v = RecordView::new("a", 25, "m", 1.5);
+        v.push_extra("msg", json!(1));
+        assert_eq!(v.extra[0].0, "extra.msg");
+        assert_eq!(v.levelname_or_default(), "Level 25");
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{per_sender_counts, Listener};
 use logfunnel_core::{
-    FlushStatus, Outcome, OverflowPolicy, Record, RecordRef, Sender, SenderOptions, SocketMode,
+    FlushStatus, Outcome, OverflowPolicy, Record, RecordView, Sender, SenderOptions, SocketMode,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -499,21 +499,21 @@ fn close_idle_waits_for_a_slow_collector_but_not_for_a_missing_one() {
 }
 
 /// A Python-like record: every field a `LogRecord` has.
-fn full_ref(msg: &str) -> RecordRef<'_> {
-    let mut r = RecordRef::new("app.ü", 20, msg, 1_700_000_000.25);
-    r.levelname = Some("INFO");
+fn full_ref(msg: &str) -> RecordView<'_> {
+    let mut r = RecordView::new("app.ü", 20, msg, 1_700_000_000.25);
+    r.levelname = Some("INFO".into());
     r.msecs = Some(250.0);
     r.relative_created = Some(12.5);
-    r.pathname = Some("/srv/app/x.py");
-    r.filename = Some("x.py");
-    r.module = Some("x");
+    r.pathname = Some("/srv/app/x.py".into());
+    r.filename = Some("x.py".into());
+    r.module = Some("x".into());
     r.lineno = Some(3);
-    r.func_name = Some("f");
+    r.func_name = Some("f".into());
     r.process = Some(99);
-    r.process_name = Some("MainProcess");
+    r.process_name = Some("MainProcess".into());
     r.thread = Some(7);
-    r.thread_name = Some("MainThread");
-    r.exc_text = Some("Traceback \"x\"\n");
+    r.thread_name = Some("MainThread".into());
+    r.exc_text = Some("Traceback \"x\"\n".into());
     r.push_extra("user_id", serde_json::json!({"a": [1, 2.5]}));
     r.push_extra("name", serde_json::json!("renamed"));
     r
@@ -527,8 +527,8 @@ fn log_ref_sends_what_log_sends_for_the_same_record() {
     assert_eq!(sender.log_ref(full_ref(msg)), Outcome::Queued);
     assert_eq!(sender.log(full_ref(msg).into_record()), Outcome::Queued);
     // Without a process id or file name the sender fills them in, on both ways alike.
-    let mut bare = RecordRef::new("b", 30, "m", 5.5);
-    bare.pathname = Some("/a/mod.py");
+    let mut bare = RecordView::new("b", 30, "m", 5.5);
+    bare.pathname = Some("/a/mod.py".into());
     assert_eq!(sender.log_ref(bare.clone()), Outcome::Queued);
     assert_eq!(sender.log(bare.into_record()), Outcome::Queued);
     let got = listener.recv_n(4, Duration::from_secs(5));
@@ -577,7 +577,7 @@ fn try_log_ref_hands_back_what_must_wait_and_log_waiting_keeps_the_block_rules()
     o.min_level = 10;
     let sender = Sender::new(o).unwrap();
     assert!(matches!(
-        sender.try_log_ref(RecordRef::new("w", 5, "low", 1.0)),
+        sender.try_log_ref(RecordView::new("w", 5, "low", 1.0)),
         Ok(Outcome::Filtered)
     ));
     for i in 0..2 {

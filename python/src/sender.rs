@@ -3,7 +3,7 @@
 //!
 //! The hot path avoids Python-level work and copies: the record's attributes are looked up in its
 //! `__dict__` with interned keys, its text is borrowed from the `str` objects as a
-//! [`logfunnel_core::RecordRef`] (the core encodes the frame body from it directly), the message is
+//! [`logfunnel_core::RecordView`] (the core encodes the frame body from it directly), the message is
 //! merged natively for plain `%s`/`%d` shapes and with `PyUnicode_Format` (what `LogRecord.getMessage`
 //! does) otherwise, unless `getMessage` is overridden, and user fields are looked for only when the
 //! record has more attributes than a plain `LogRecord`. The GIL is released only when the call has to
@@ -11,7 +11,7 @@
 
 use crate::convert::{str_of, to_json, to_text};
 use logfunnel_core::{
-    FlushStatus, Lang, Outcome, OverflowPolicy, RecordRef, Sender, SenderError, SenderOptions,
+    FlushStatus, Lang, Outcome, OverflowPolicy, RecordView, Sender, SenderError, SenderOptions,
     SocketMode,
 };
 use pyo3::exceptions::{PyOSError, PyValueError};
@@ -320,7 +320,7 @@ impl PySender {
 
 impl PySender {
     /// Enqueues; releases the GIL only when the call has to wait for room.
-    fn offer(&self, py: Python<'_>, rec: RecordRef<'_>) -> Outcome {
+    fn offer(&self, py: Python<'_>, rec: RecordView<'_>) -> Outcome {
         match self.sender.try_log_ref(rec) {
             Ok(outcome) => outcome,
             Err(wait) => py.detach(|| self.sender.log_waiting(wait)),
@@ -426,7 +426,7 @@ fn with_record<'py, R>(
     record: &Bound<'py, PyAny>,
     formatter: Option<&Bound<'py, PyAny>>,
     send_formatted: bool,
-    f: impl FnOnce(RecordRef<'_>) -> R,
+    f: impl FnOnce(RecordView<'_>) -> R,
 ) -> PyResult<R> {
     let refs = logging_refs(py)?;
     let dict = record
@@ -523,27 +523,30 @@ fn with_record<'py, R>(
     let task_name = opt_text(&task_name);
     let exc_text = opt_text(&exc_text);
     let stack_info = opt_text(&stack_info);
-    let mut rec = RecordRef {
-        name: name.as_deref().unwrap_or(""),
-        msg: &msg_text,
+    fn text<'a>(s: &'a Option<Cow<'_, str>>) -> Option<Cow<'a, str>> {
+        s.as_deref().map(Cow::Borrowed)
+    }
+    let mut rec = RecordView {
+        name: Cow::Borrowed(name.as_deref().unwrap_or("")),
+        msg: Cow::Borrowed(&msg_text),
         levelno: opt_i64(levelno).unwrap_or(0),
-        levelname: levelname.as_deref(),
+        levelname: text(&levelname),
         created: opt_f64(created).unwrap_or_else(logfunnel_core::record::now_seconds),
         msecs: opt_f64(msecs),
         relative_created: opt_f64(relative_created),
-        pathname: pathname.as_deref(),
-        filename: filename.as_deref(),
-        module: module.as_deref(),
+        pathname: text(&pathname),
+        filename: text(&filename),
+        module: text(&module),
         lineno: opt_i64(lineno),
-        func_name: func_name.as_deref(),
+        func_name: text(&func_name),
         process: opt_i64(process),
-        process_name: process_name.as_deref(),
+        process_name: text(&process_name),
         thread: opt_i64(thread),
-        thread_name: thread_name.as_deref(),
-        task_name: task_name.as_deref(),
-        exc_text: exc_text.as_deref().filter(|t| !t.is_empty()),
-        stack_info: stack_info.as_deref().filter(|t| !t.is_empty()),
-        extra: Vec::new(),
+        thread_name: text(&thread_name),
+        task_name: text(&task_name),
+        exc_text: text(&exc_text).filter(|t| !t.is_empty()),
+        stack_info: text(&stack_info).filter(|t| !t.is_empty()),
+        ..RecordView::default()
     };
 
     if !others.is_empty() {

@@ -12,39 +12,17 @@
 //! scan). Here keys are compared with the next one in the encoder's order first, and strings are
 //! scanned eight bytes at a time.
 
+use crate::record::RESERVED_KEYS;
 use crate::view::RecordView;
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 
-/// The known v1 keys in the order the encoder writes them (after `v`); the index is the field's slot.
-const ORDER: [&str; 25] = [
-    "name",
-    "msg",
-    "args",
-    "levelno",
-    "levelname",
-    "created",
-    "msecs",
-    "relativeCreated",
-    "pathname",
-    "filename",
-    "module",
-    "lineno",
-    "funcName",
-    "process",
-    "processName",
-    "thread",
-    "threadName",
-    "taskName",
-    "exc_text",
-    "stack_info",
-    "host",
-    "lang",
-    "sid",
-    "seq",
-    // Keys the general parser treats specially; seeing one sends the frame there.
-    "message",
-];
+/// The known v1 keys in the order the encoder writes them (after `v`), then `message`, which the
+/// general parser treats specially; the index is the field's slot.
+const ORDER: &[&str] = {
+    let (_, rest) = RESERVED_KEYS.split_at(1);
+    rest.split_at(SPECIAL + 1).0
+};
 
 const NAME: usize = 0;
 const MSG: usize = 1;
@@ -365,6 +343,24 @@ fn find_special(b: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_name_the_fields_they_fill() {
+        let slots = [
+            (NAME, "name"),
+            (MSG, "msg"),
+            (ARGS, "args"),
+            (LEVELNO, "levelno"),
+        ];
+        for (slot, key) in slots
+            .into_iter()
+            .chain([(CREATED, "created"), (SPECIAL, "message")])
+        {
+            assert_eq!(ORDER[slot], key);
+        }
+        assert_eq!(ORDER.len(), 25);
+        assert_eq!(ORDER[23], "seq");
+    }
 
     #[test]
     fn find_special_finds_the_first_quote_backslash_or_control_byte() {
