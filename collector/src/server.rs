@@ -2,16 +2,19 @@
 //!
 //! ```text
 //!  senders ──► SUB/PULL sockets ──► receiving thread ──► bounded queue ──► writing thread ──► sinks
-//!                 (poll, decode, count bad frames)                         (gaps, route, format,
+//!                 (poll, read messages)          (undecoded messages)      (decode, count bad frames,
+//!                                                                           gaps, route, format,
 //!                                                                           write, flush, tail PUB)
 //! ```
 //!
 //! The receiving thread owns every ZeroMQ receiving socket and keeps calling into them (a `SUB`
 //! learns of new connections only when its owner does), reads in small batches taken in turn from
-//! each socket so one flooding socket cannot starve the others, decodes, and hands records to the
-//! writing thread through a queue bounded in records and bytes. When the queue is full the receiving
-//! thread waits; libzmq then buffers up to `rcvhwm` and lossless senders hold their records, so a slow
-//! disk or a rotation slows senders down instead of losing records.
+//! each socket so one flooding socket cannot starve the others, and hands the messages, undecoded, to
+//! the writing thread through a queue bounded in messages and bytes. The writer decodes each message
+//! into a [`RecordView`] borrowing from it, so no record text is copied on the way to the file. When
+//! the queue is full the receiving thread waits; libzmq then buffers up to `rcvhwm` and lossless
+//! senders hold their records, so a slow disk or a rotation slows senders down instead of losing
+//! records.
 //!
 //! [`start`] binds every socket, the metrics listener and opens every sink before any thread runs, so
 //! each configuration or environment problem is returned as an error (naming the key, endpoint or
