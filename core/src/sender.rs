@@ -389,6 +389,14 @@ impl Sender {
     /// Offers a record. Never panics; blocks at most `block_timeout` (only with [`OverflowPolicy::Block`]).
     pub fn log(&self, record: Record) -> Outcome {
         let levelno = record.levelno;
+        // Filtered or closed: answer before boxing and costing the record (the C ABI's cheap path).
+        if self.admit(levelno).is_none() {
+            return if levelno < self.options.min_level {
+                Outcome::Filtered
+            } else {
+                Outcome::Closed
+            };
+        }
         let cost = record_cost(&record);
         self.log_waiting(MustWait {
             item: Item::Record(Box::new(record)),
@@ -619,7 +627,17 @@ fn new_sid(pid: u32) -> String {
 
 /// Approximate queue cost of a record, for `queue_max_bytes`.
 pub(crate) fn record_cost(r: &Record) -> usize {
-    r.view().cost()
+    let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    queue_cost(
+        r.msg.len() + r.name.len() + len(&r.exc_text) + len(&r.stack_info),
+        r.extra.len(),
+    )
+}
+
+/// What a record counts against `queue_max_bytes`: its big texts plus a fixed overhead (one
+/// formula for owned records and views, so both ways fill the queue alike).
+pub(crate) fn queue_cost(text_bytes: usize, extras: usize) -> usize {
+    256 + text_bytes + extras * 32
 }
 
 impl Inner {

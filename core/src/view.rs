@@ -194,11 +194,10 @@ impl<'a> RecordView<'a> {
     /// What the record counts against the sender's `queue_max_bytes`.
     pub(crate) fn cost(&self) -> usize {
         let len = |s: &Option<Cow<'_, str>>| s.as_deref().map_or(0, str::len);
-        256 + self.msg.len()
-            + self.name.len()
-            + len(&self.exc_text)
-            + len(&self.stack_info)
-            + self.extra.len() * 32
+        crate::sender::queue_cost(
+            self.msg.len() + self.name.len() + len(&self.exc_text) + len(&self.stack_info),
+            self.extra.len(),
+        )
     }
 
     /// A capacity for [`RecordView::encode_body`]'s buffer that is rarely exceeded.
