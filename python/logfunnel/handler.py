@@ -115,6 +115,7 @@ class Handler(logging.Handler):
         self.send_formatted = bool(send_formatted)
         # When a default-timeout flush last gave up (see `close`).
         self._flush_gave_up_at: Optional[float] = None
+        self._loss_reported = False
         # Subclasses that override `emit` get the standard `handle` (with the lock).
         self._fast = type(self).emit is Handler.emit
         _register(self)
@@ -176,15 +177,45 @@ class Handler(logging.Handler):
                 # logging.shutdown() calls flush() then close(): when that flush already waited
                 # exit_timeout in vain, do not wait a second time (the bound is for the whole exit).
                 timeout = 0.0
+        delivered = True
         try:
             if timeout == self.exit_timeout:
                 # The default (and exit) path: patient while records keep moving.
-                self._native.close_idle(float(timeout), EXIT_MAX_WAIT)
+                delivered = self._native.close_idle(float(timeout), EXIT_MAX_WAIT)
             else:
-                self._native.close(float(timeout))
+                delivered = self._native.close(float(timeout))
         finally:
             _handlers.discard(self)
             super().close()
+        self._report_loss(delivered)
+
+    def _report_loss(self, delivered: bool) -> None:
+        """Says on stderr, once, that records were lost, since after close (often at process exit)
+        the counters are seen by nobody: loss is bounded and counted, and must not be silent."""
+        if self._loss_reported:
+            return
+        try:
+            s = self._native.stats()
+            reasons = [
+                "%s %d" % (label, s[key])
+                for key, label in (
+                    ("dropped_queue_full", "queue full"),
+                    ("dropped_oversized", "oversized"),
+                    ("dropped_at_close", "still queued at close"),
+                )
+                if s.get(key)
+            ]
+            if not delivered and not s.get("dropped_at_close"):
+                reasons.append("an unknown number still inside ZeroMQ when its linger ran out")
+            if not reasons:
+                return
+            self._loss_reported = True
+            sys.stderr.write(
+                "logfunnel: records were not delivered to %s (pid %d): %s\n"
+                % (self._endpoint, os.getpid(), ", ".join(reasons))
+            )
+        except Exception:
+            pass
 
     @property
     def closed(self) -> bool:

@@ -4,6 +4,7 @@ Pool, ProcessPoolExecutor, and every way a process can end right after logging."
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -214,6 +215,7 @@ if how == "os._exit":
 def test_records_logged_right_before_exit_arrive(tmp_path, collector, how, code):
     proc = run_script(tmp_path, EXIT_SCRIPT, collector.endpoint, how, check=False)
     assert proc.returncode == code, proc.stderr
+    assert "not delivered" not in proc.stderr
     recs = collector.records(2001)
     assert len(recs) == 2001
     by_sender(recs)
@@ -260,6 +262,13 @@ def test_no_collector_does_not_hang_or_grow(tmp_path, mode):
     # once (logging.shutdown's flush), not once more for close.
     assert elapsed < 30
     assert "Traceback" not in proc.stderr
+    # The loss is reported once, with its count, where someone can see it after the exit.
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("logfunnel: ")]
+    assert len(lines) == 1, proc.stderr
+    assert "not delivered to %s" % _free_endpoint(tmp_path) in lines[0]
+    # All that was queued, less what a PUSH socket's pipe took (sndhwm, 1000) before its linger ran out.
+    queued = int(re.search(r"still queued at close (\d+)", lines[0]).group(1))
+    assert stats["enqueued"] - 1000 <= queued <= stats["enqueued"], lines[0]
 
 
 def test_no_collector_memory_is_bounded_by_the_queue(tmp_path):
