@@ -18,6 +18,7 @@
 
 pub mod decode;
 mod fork;
+mod json_text;
 pub mod record;
 pub mod sender;
 pub mod view;

@@ -310,11 +310,9 @@ struct Counters {
 
 impl Shared {
     /// Encodes a borrowed record for the queue, or makes it an owned one where the I/O thread has
-    /// work to do on it (fields to fill in, or truncation).
-    fn prepare(&self, record: RecordView<'_>) -> Item {
-        if record.needs_sender_fields() {
-            return Item::Record(Box::new(record.into_record()));
-        }
+    /// work to do on it (truncation).
+    fn prepare(&self, mut record: RecordView<'_>) -> Item {
+        record.fill_sender_fields(self.pid);
         let mut body = Vec::with_capacity(record.encoded_len_hint());
         let split = record.encode_body(&mut body);
         if body.len() + self.sender_fields.len() + view::SEQ_AND_END_MAX > self.max_frame_bytes {
@@ -1186,12 +1184,8 @@ impl IoThread {
         }
         // Derived here rather than in the log call, to keep the caller's cost down.
         if let (None, Some(path)) = (&record.filename, &record.pathname) {
-            let filename = path.rsplit(['/', '\\']).next().unwrap_or("");
+            let (filename, module) = view::file_and_module(path);
             if record.module.is_none() {
-                let module = match filename.rfind('.') {
-                    Some(dot) if dot > 0 => &filename[..dot],
-                    _ => filename,
-                };
                 record.module = Some(module.to_string());
             }
             record.filename = Some(filename.to_string());

@@ -11,6 +11,7 @@
 //! [`Record`] stays the owned form; [`Record::view`] and [`RecordView::into_record`] convert. Every
 //! frame, from either form, is written by the functions here, so the bytes cannot drift between paths.
 
+use crate::json_text::write_str;
 use crate::record::{extra_key, level_name, Record, WIRE_VERSION};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -129,10 +130,13 @@ impl<'a> RecordView<'a> {
     /// Appends the v1 JSON frame to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         self.write_head(out);
-        opt(out, b",\"host\":", self.host.as_deref());
-        opt(out, b",\"lang\":", self.lang.as_deref());
-        opt(out, b",\"sid\":", self.sid.as_deref());
-        opt(out, b",\"seq\":", self.seq.as_ref());
+        opt_str(out, b",\"host\":", &self.host);
+        opt_str(out, b",\"lang\":", &self.lang);
+        opt_str(out, b",\"sid\":", &self.sid);
+        if let Some(seq) = self.seq {
+            out.extend_from_slice(b",\"seq\":");
+            write_int(out, seq);
+        }
         self.write_extras(out);
         out.push(b'}');
     }
@@ -150,44 +154,46 @@ impl<'a> RecordView<'a> {
     /// fast decoding path counts on that order).
     fn write_head(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"v\":");
-        json(out, &WIRE_VERSION);
+        write_int(out, WIRE_VERSION);
         out.extend_from_slice(b",\"name\":");
-        json(out, &*self.name);
+        write_str(out, &self.name);
         out.extend_from_slice(b",\"msg\":");
-        json(out, &*self.msg);
+        write_str(out, &self.msg);
         out.extend_from_slice(b",\"args\":null,\"levelno\":");
-        json(out, &self.levelno);
+        write_int(out, self.levelno);
         out.extend_from_slice(b",\"levelname\":");
-        json(out, &*self.levelname_or_default());
+        write_str(out, &self.levelname_or_default());
         out.extend_from_slice(b",\"created\":");
-        json(out, &self.created);
+        write_float(out, self.created);
         out.extend_from_slice(b",\"msecs\":");
-        json(out, &self.msecs_or_default());
-        opt(
-            out,
-            b",\"relativeCreated\":",
-            self.relative_created.as_ref(),
-        );
-        opt(out, b",\"pathname\":", self.pathname.as_deref());
-        opt(out, b",\"filename\":", self.filename.as_deref());
-        opt(out, b",\"module\":", self.module.as_deref());
-        opt(out, b",\"lineno\":", self.lineno.as_ref());
-        opt(out, b",\"funcName\":", self.func_name.as_deref());
-        opt(out, b",\"process\":", self.process.as_ref());
-        opt(out, b",\"processName\":", self.process_name.as_deref());
-        opt(out, b",\"thread\":", self.thread.as_ref());
-        opt(out, b",\"threadName\":", self.thread_name.as_deref());
-        opt(out, b",\"taskName\":", self.task_name.as_deref());
-        opt(out, b",\"exc_text\":", self.exc_text.as_deref());
-        opt(out, b",\"stack_info\":", self.stack_info.as_deref());
+        write_float(out, self.msecs_or_default());
+        if let Some(v) = self.relative_created {
+            out.extend_from_slice(b",\"relativeCreated\":");
+            write_float(out, v);
+        }
+        opt_str(out, b",\"pathname\":", &self.pathname);
+        opt_str(out, b",\"filename\":", &self.filename);
+        opt_str(out, b",\"module\":", &self.module);
+        opt_int(out, b",\"lineno\":", self.lineno);
+        opt_str(out, b",\"funcName\":", &self.func_name);
+        opt_int(out, b",\"process\":", self.process);
+        opt_str(out, b",\"processName\":", &self.process_name);
+        opt_int(out, b",\"thread\":", self.thread);
+        opt_str(out, b",\"threadName\":", &self.thread_name);
+        opt_str(out, b",\"taskName\":", &self.task_name);
+        opt_str(out, b",\"exc_text\":", &self.exc_text);
+        opt_str(out, b",\"stack_info\":", &self.stack_info);
     }
 
     fn write_extras(&self, out: &mut Vec<u8>) {
         for (k, v) in &self.extra {
             out.push(b',');
-            json(out, &**k);
+            write_str(out, k);
             out.push(b':');
-            json(out, &**v);
+            match &**v {
+                Value::String(s) => write_str(out, s),
+                v => json(out, v),
+            }
         }
     }
 
@@ -218,11 +224,42 @@ impl<'a> RecordView<'a> {
             + self.extra.len() * 32
     }
 
-    /// Whether the sender would fill in fields of this record (`process`, or `filename`/`module`
-    /// from `pathname`): then it has to go the [`Record`] way.
-    pub(crate) fn needs_sender_fields(&self) -> bool {
-        self.process.is_none() || (self.filename.is_none() && self.pathname.is_some())
+    /// Fills in what the sender would otherwise add on its I/O thread: `process`, and `filename`
+    /// and `module` derived from `pathname` (borrowing from it where it is borrowed), so the record
+    /// can be encoded in the log call without copying its text.
+    pub(crate) fn fill_sender_fields(&mut self, pid: i64) {
+        self.process.get_or_insert(pid);
+        if self.filename.is_some() {
+            return;
+        }
+        let (filename, module) = match &self.pathname {
+            None => return,
+            Some(Cow::Borrowed(path)) => {
+                let (filename, module) = file_and_module(path);
+                (Cow::Borrowed(filename), Cow::Borrowed(module))
+            }
+            Some(Cow::Owned(path)) => {
+                let (filename, module) = file_and_module(path);
+                (
+                    Cow::Owned(filename.to_owned()),
+                    Cow::Owned(module.to_owned()),
+                )
+            }
+        };
+        self.module.get_or_insert(module);
+        self.filename = Some(filename);
     }
+}
+
+/// A path's file name and that name without its extension, the way Python's `logging` derives
+/// `filename` and `module` from `pathname` (either separator, so Windows paths work too).
+pub(crate) fn file_and_module(path: &str) -> (&str, &str) {
+    let filename = path.rsplit(['/', '\\']).next().unwrap_or("");
+    let module = match filename.rfind('.') {
+        Some(dot) if dot > 0 => &filename[..dot],
+        _ => filename,
+    };
+    (filename, module)
 }
 
 /// One value the way `serde_json` writes it.
@@ -231,10 +268,36 @@ fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     serde_json::to_writer(&mut *out, value).expect("serializes into a Vec");
 }
 
-fn opt<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], value: Option<&T>) {
+#[inline]
+fn opt_str(out: &mut Vec<u8>, key: &[u8], value: &Option<Cow<'_, str>>) {
     if let Some(v) = value {
         out.extend_from_slice(key);
-        json(out, v);
+        write_str(out, v);
+    }
+}
+
+#[inline]
+fn opt_int(out: &mut Vec<u8>, key: &[u8], value: Option<i64>) {
+    if let Some(v) = value {
+        out.extend_from_slice(key);
+        write_int(out, v);
+    }
+}
+
+#[inline]
+fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// A float as `serde_json` writes it. Whole numbers (`msecs` as the sender computes it, whole
+/// seconds) take a shortcut: the same digits followed by `.0`, without the shortest-digits search.
+fn write_float(out: &mut Vec<u8>, v: f64) {
+    // Below 2^53 every whole number is exact, and serde_json writes it in plain notation.
+    if v.fract() == 0.0 && (1.0..9_007_199_254_740_992.0).contains(&v) {
+        write_int(out, v as i64);
+        out.extend_from_slice(b".0");
+    } else {
+        json(out, &v);
     }
 }
 
@@ -253,7 +316,7 @@ impl Encoded {
         frame.reserve(self.body.len() + sender_fields.len() + SEQ_AND_END_MAX);
         frame.extend_from_slice(&self.body[..self.split]);
         frame.extend_from_slice(sender_fields);
-        json(frame, &seq);
+        write_int(frame, seq);
         frame.extend_from_slice(&self.body[self.split..]);
         frame.push(b'}');
     }
@@ -262,9 +325,14 @@ impl Encoded {
 /// The sender's fields as they follow `stack_info` in every frame, up to the `seq` value.
 pub(crate) fn sender_fields(host: &str, lang: &str, sid: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + host.len() + sid.len());
-    opt(&mut out, b",\"host\":", Some(host));
-    opt(&mut out, b",\"lang\":", Some(lang));
-    opt(&mut out, b",\"sid\":", Some(sid));
+    for (key, value) in [
+        (&b",\"host\":"[..], host),
+        (b",\"lang\":", lang),
+        (b",\"sid\":", sid),
+    ] {
+        out.extend_from_slice(key);
+        write_str(&mut out, value);
+    }
     out.extend_from_slice(b",\"seq\":");
     out
 }
@@ -338,7 +406,45 @@ mod tests {
         r.push_extra("user", json!({"a": [1, 2.5, null, true], "b": "x"}));
         r.push_extra("seq", json!(9));
         r.push_extra("k\"ey", json!(f64::MAX));
+        r.push_extra("note", json!("tab\there \u{7f} \u{1b}"));
         r
+    }
+
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.0,
+            -1.0,
+            123.0,
+            999.0,
+            1e15,
+            1e16,
+            1e17,
+            1e21,
+            1e22,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            1_795_709_346.061_656_7,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        // Whole numbers of every magnitude, the shortcut's domain and its edges.
+        values.extend((0..64).map(|e| (2f64).powi(e)));
+        values.extend((0..64).map(|e| (2f64).powi(e) - 1.0));
+        for v in values {
+            let mut ours = Vec::new();
+            write_float(&mut ours, v);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&v).unwrap(),
+                "{v:e}"
+            );
+        }
     }
 
     /// The hand-written encoder against serde_json serializing the same keys and values in the same
@@ -376,6 +482,7 @@ mod tests {
             ("user", json!({"a": [1, 2.5, null, true], "b": "x"})),
             ("extra.seq", json!(9)),
             ("k\"ey", json!(f64::MAX)),
+            ("note", json!("tab\there \u{7f} \u{1b}")),
         ] {
             want.insert(k.to_string(), v);
         }

@@ -12,6 +12,7 @@
 //! scan). Here keys are compared with the next one in the encoder's order first, and strings are
 //! scanned eight bytes at a time.
 
+use crate::json_text::find_special;
 use crate::record::RESERVED_KEYS;
 use crate::view::RecordView;
 use serde_json::{Number, Value};
@@ -312,34 +313,6 @@ fn digits(b: &[u8]) -> usize {
     b.iter().take_while(|c| c.is_ascii_digit()).count()
 }
 
-/// Offset of the first `"`, `\` or control character (< 0x20) in `b`, eight bytes at a time.
-fn find_special(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = 0;
-    while i + 8 <= b.len() {
-        let mut chunk = [0u8; 8];
-        chunk.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(chunk);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let slash = x ^ (ONES * u64::from(b'\\'));
-        // A byte of zero in `quote`/`slash`, or a byte below 0x20 in `x`, sets its high bit here
-        // (bytes after the first hit may be flagged falsely; the first one is exact).
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | slash.wrapping_sub(ONES) & !slash
-            | x.wrapping_sub(ONES * 0x20) & !x)
-            & HIGH;
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b[i..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|n| i + n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,21 +333,6 @@ mod tests {
         }
         assert_eq!(ORDER.len(), 25);
         assert_eq!(ORDER[23], "seq");
-    }
-
-    #[test]
-    fn find_special_finds_the_first_quote_backslash_or_control_byte() {
-        for (s, want) in [
-            (&b"abc\"def"[..], Some(3)),
-            (b"abcdefgh\\ijk", Some(8)),
-            (b"abcdefghijklmno\x01", Some(15)),
-            (b"\xe6\x97\xa5\xe6\x9c\xac\"", Some(6)),
-            (b"abcdefghijklmnop", None),
-            (b"", None),
-            (b"\x7f\x80\xff\"", Some(3)),
-        ] {
-            assert_eq!(find_special(s), want, "{s:?}");
-        }
     }
 
     #[test]
