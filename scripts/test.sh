@@ -48,6 +48,26 @@ step "Python package"
 # installs). It shares the target dir, so only logfunnel's own crates are compiled again.
 LOGFUNNEL_SDIST_CHECK=1 bash python/run-tests.sh
 
+step "Python package on the newest CPython >= 3.12 found (taskName, newer interpreters)"
+# The main run above uses the machine's python3; features of 3.12+ (LogRecord.taskName) are only
+# exercised on a newer interpreter. pyenv's versions are on this kind of machine; skipped if none.
+newer=""
+for candidate in python3.14 python3.13 python3.12 \
+    "$HOME"/.pyenv/versions/3.14*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+    "$HOME"/.pyenv/versions/3.12*/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 \
+        && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+        newer="$(command -v "$candidate")"
+        break
+    fi
+done
+if [ -n "$newer" ]; then
+    echo "using $newer ($("$newer" --version))"
+    PYTHON="$newer" LOGFUNNEL_VENV="$ROOT/python/.venv-newer" bash python/run-tests.sh
+else
+    echo "no CPython >= 3.12 found: skipped (taskName is tested only there)"
+fi
+
 step "Java binding"
 bash java/run-tests.sh
 
