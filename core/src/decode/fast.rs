@@ -55,10 +55,12 @@ fn decode<'a>(text: &'a str, out: &mut RecordView<'a>) -> Option<()> {
     let mut seen: u32 = 0;
     let mut guess = 0;
     loop {
-        // Most frames have their keys in the encoder's order: check for the expected one in place.
-        let (key, slot) = match ORDER.get(guess) {
-            Some(expected) if p.at_key(expected) => (*expected, Some(guess)),
-            _ => {
+        // Most frames have their keys in the encoder's order, with optional ones left out: check
+        // for the expected key and those after it in place (a mismatch fails on its first bytes).
+        let ahead = ORDER.get(guess..).unwrap_or_default();
+        let (key, slot) = match ahead.iter().position(|expected| p.at_key(expected)) {
+            Some(i) => (ORDER[guess + i], Some(guess + i)),
+            None => {
                 let key = p.key()?;
                 (key, slot_of(key))
             }
