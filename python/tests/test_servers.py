@@ -83,10 +83,11 @@ def _get(url: str, deadline: float) -> bytes:
             time.sleep(0.05)
 
 
-def _every_booted_worker_exited(records) -> bool:
+def _booted_and_exiting(records):
+    """The pids of the workers that said they booted, and of those that said they exit."""
     booted = {r["process"] for r in records if r["msg"].startswith("Booting worker")}
     exiting = {r["process"] for r in records if r["msg"].startswith("Worker exiting")}
-    return booted <= exiting
+    return booted, exiting
 
 
 @pytest.mark.parametrize("preload", [False, True], ids=["fork", "preload"])
@@ -133,9 +134,11 @@ def test_gunicorn_workers_deliver_every_request_record(collector, tmp_path: path
     # The workers' last records travel on their own connections and can land after the
     # master's: give every worker that booted a while for its "Worker exiting" to be written.
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not _every_booted_worker_exited(everything):
+    booted, exiting = _booted_and_exiting(everything)
+    while time.monotonic() < deadline and not booted <= exiting:
         time.sleep(0.1)
         everything = collector.records(0, settle=0)
+        booted, exiting = _booted_and_exiting(everything)
     records = [r for r in everything if r["name"] == "web.app"]
     assert sorted(r["request"] for r in records) == list(range(requests)), out
     for r in records:
@@ -147,8 +150,6 @@ def test_gunicorn_workers_deliver_every_request_record(collector, tmp_path: path
     master = [r for r in everything if r["process"] == server.pid]
     assert master and master[-1]["msg"] == "Shutting down: Master", [r["msg"] for r in master]
     # Each worker says it booted (right after the fork) and that it exits (at SIGTERM).
-    booted = {r["process"] for r in everything if r["msg"].startswith("Booting worker")}
-    exiting = {r["process"] for r in everything if r["msg"].startswith("Worker exiting")}
     assert pids <= booted and len(booted) >= workers and booted == exiting, (booted, exiting, collector.stats(), out)
     # Every process's records complete and in order (seq 0, 1, ... per sender), nothing lost.
     groups = by_sender(everything)
