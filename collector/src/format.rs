@@ -34,7 +34,8 @@
 //! ```
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, TimeZone, Timelike, Utc};
-use logfunnel_core::decode::percent::{self, Arg, Count, PercentError, Spec};
+use logfunnel_core::pyfmt::percent::{self, Count, PercentError, Spec};
+use logfunnel_core::pyfmt::{repr, Arg};
 use logfunnel_core::RecordView;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -826,7 +827,7 @@ impl BraceSpec {
             (Arg::Float(x), None) => {
                 let mut s = String::new();
                 match self.precision {
-                    None => percent::float_repr(&mut s, x),
+                    None => repr::float_repr(&mut s, x),
                     Some(p) => {
                         spec.conv = 'g';
                         spec.precision = Some(p.max(1));

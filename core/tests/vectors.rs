@@ -183,7 +183,7 @@ fn every_reason_code_has_a_vector() {
 
 #[test]
 fn percent_engine_matches_python() {
-    use logfunnel_core::decode::percent::merge;
+    use logfunnel_core::pyfmt::percent::merge;
     let text =
         std::fs::read_to_string(vectors_dir().join("percent.json")).expect("read percent.json");
     let doc: Value = serde_json::from_str(&text).expect("percent.json is JSON");

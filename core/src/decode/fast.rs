@@ -12,29 +12,15 @@
 //! scan). Here keys are compared with the next one in the encoder's order first, and strings are
 //! scanned eight bytes at a time.
 
+use super::{FieldSet, Slot};
 use crate::json_text::find_special;
-use crate::record::RESERVED_KEYS;
-use crate::view::RecordView;
+use crate::record::RecordView;
+use crate::schema::Field;
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 
-/// The known v1 keys in the order the encoder writes them (after `v`), then `message`, which the
-/// general parser treats specially; the index is the field's slot.
-const ORDER: &[&str] = {
-    let (_, rest) = RESERVED_KEYS.split_at(1);
-    rest.split_at(SPECIAL + 1).0
-};
-
-const NAME: usize = 0;
-const MSG: usize = 1;
-const ARGS: usize = 2;
-const LEVELNO: usize = 3;
-const CREATED: usize = 5;
-const SPECIAL: usize = 24;
-
-fn slot_of(key: &str) -> Option<usize> {
-    ORDER.iter().position(|k| *k == key)
-}
+/// The fields encoders write after `v`, in their order: where the next key is looked for first.
+const ORDER: &[Field] = Field::ALL.split_at(Field::Seq.index() + 1).0.split_at(1).1;
 
 /// Decodes `text` into `out` if it has the encoder's shape; false means "use the general parser"
 /// (`out` may then hold part of the frame and must be overwritten).
@@ -52,33 +38,32 @@ fn decode<'a>(text: &'a str, out: &mut RecordView<'a>) -> Option<()> {
         text,
         at: HEAD.len(),
     };
-    let mut seen: u32 = 0;
+    let mut seen = FieldSet::default();
     let mut guess = 0;
     loop {
         // Most frames have their keys in the encoder's order, with optional ones left out: check
         // for the expected key and those after it in place (a mismatch fails on its first bytes).
         let ahead = ORDER.get(guess..).unwrap_or_default();
-        let (key, slot) = match ahead.iter().position(|expected| p.at_key(expected)) {
-            Some(i) => (ORDER[guess + i], Some(guess + i)),
+        let (key, field) = match ahead.iter().position(|expected| p.at_key(expected.key())) {
+            Some(i) => (ahead[i].key(), Some(ahead[i])),
             None => {
                 let key = p.key()?;
-                (key, slot_of(key))
+                (key, Field::from_key(key))
             }
         };
-        match slot {
-            Some(SPECIAL) => return None,
-            Some(slot) => {
-                if seen & (1 << slot) != 0 {
+        match field {
+            // A second `v`, or a key encoders never write (`message` needs the general parser's
+            // merge rules): not this path's shape.
+            Some(field) if field == Field::V || !field.is_written() => return None,
+            Some(field) => {
+                if !seen.insert(field) {
                     return None;
                 }
-                seen |= 1 << slot;
-                guess = slot + 1;
-                p.field(slot, out)?;
+                // ORDER starts after `v`, so the field after this one sits at its own index.
+                guess = field.index();
+                p.field(field, out)?;
             }
             None => {
-                if key == "v" || key == "exc_info" || key == "asctime" {
-                    return None;
-                }
                 let value = p.scalar_value()?;
                 out.extra.push((Cow::Borrowed(key), Cow::Owned(value)));
             }
@@ -92,8 +77,7 @@ fn decode<'a>(text: &'a str, out: &mut RecordView<'a>) -> Option<()> {
     if p.at != b.len() {
         return None;
     }
-    let required = (1 << NAME) | (1 << MSG) | (1 << LEVELNO) | (1 << CREATED);
-    if seen & required != required {
+    if !seen.contains_all(FieldSet::REQUIRED) {
         return None;
     }
     let extra = &out.extra;
@@ -272,39 +256,24 @@ impl<'a> Parser<'a> {
     }
 
     /// One known field into its place in `out`.
-    fn field(&mut self, slot: usize, out: &mut RecordView<'a>) -> Option<()> {
-        match slot {
-            NAME => out.name = self.string()?,
-            MSG => out.msg = self.string()?,
-            ARGS => self.literal(b"null")?,
-            LEVELNO => out.levelno = self.int()?,
-            4 => out.levelname = Some(self.string()?),
-            CREATED => out.created = self.float()?,
-            6 => out.msecs = Some(self.float()?),
-            7 => out.relative_created = Some(self.float()?),
-            8 => out.pathname = Some(self.string()?),
-            9 => out.filename = Some(self.string()?),
-            10 => out.module = Some(self.string()?),
-            11 => out.lineno = Some(self.int()?),
-            12 => out.func_name = Some(self.string()?),
-            13 => out.process = Some(self.int()?),
-            14 => out.process_name = Some(self.string()?),
-            15 => out.thread = Some(self.int()?),
-            16 => out.thread_name = Some(self.string()?),
-            17 => out.task_name = Some(self.string()?),
-            18 => out.exc_text = Some(self.string()?),
-            19 => out.stack_info = Some(self.string()?),
-            20 => out.host = Some(self.string()?),
-            21 => out.lang = Some(self.string()?),
-            22 => out.sid = Some(self.string()?),
-            23 => {
+    fn field(&mut self, field: Field, out: &mut RecordView<'a>) -> Option<()> {
+        match out.slot(field) {
+            Slot::Text(t) => *t = self.string()?,
+            Slot::OptText(t) => *t = Some(self.string()?),
+            Slot::Int(n) => *n = self.int()?,
+            Slot::OptInt(n) => *n = Some(self.int()?),
+            Slot::Float(x) => *x = self.float()?,
+            Slot::OptFloat(x) => *x = Some(self.float()?),
+            Slot::Seq(n) => {
                 let (s, int) = self.number()?;
                 if !int {
                     return None;
                 }
-                out.seq = Some(s.parse().ok()?);
+                *n = Some(s.parse().ok()?);
             }
-            _ => return None,
+            // Encoders always write `args` as null (anything else needs the general parser).
+            Slot::Other if field == Field::Args => self.literal(b"null")?,
+            Slot::Other => return None,
         }
         Some(())
     }
@@ -320,21 +289,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_name_the_fields_they_fill() {
-        let slots = [
-            (NAME, "name"),
-            (MSG, "msg"),
-            (ARGS, "args"),
-            (LEVELNO, "levelno"),
-        ];
-        for (slot, key) in slots
-            .into_iter()
-            .chain([(CREATED, "created"), (SPECIAL, "message")])
-        {
-            assert_eq!(ORDER[slot], key);
+    fn the_order_is_the_written_fields_after_v() {
+        assert_eq!(ORDER.first(), Some(&Field::Name));
+        assert_eq!(ORDER.last(), Some(&Field::Seq));
+        for (i, field) in ORDER.iter().enumerate() {
+            assert_eq!(field.index(), i + 1);
+            assert!(field.is_written());
         }
-        assert_eq!(ORDER.len(), 25);
-        assert_eq!(ORDER[23], "seq");
     }
 
     #[test]

@@ -1,0 +1,312 @@
+//! What a sender is built from: [`SenderOptions`] and its one defaults table, the socket mode and
+//! overflow policy, and why building can fail.
+//!
+//! | option | default | why |
+//! |---|---|---|
+//! | `mode` | [`SocketMode::Xpub`] (`XPUB` + `ZMQ_XPUB_NODROP`) | any `SUB` can listen; never drops at the HWM |
+//! | `queue_capacity` | 65 536 records | bounded memory when the collector is gone |
+//! | `queue_max_bytes` | 64 MiB | bounds memory for large records too |
+//! | `overflow` | [`OverflowPolicy::Block`] | lossless while the collector keeps up |
+//! | `block_timeout` | 1 s | the longest a log call waits for room |
+//! | `max_frame_bytes` | 1 MiB | the collector's default limit; larger records are truncated |
+//! | `min_level` | 0 | records below are [`Outcome::Filtered`](super::Outcome::Filtered) |
+//! | `sndhwm` | 1 000 frames | libzmq's own buffer; kept small so `flush` means little is left in libzmq |
+//! | `tcp_keepalive_idle` / `_intvl` / `_cnt` | 10 s / 5 s / 3 | a dead TCP peer is noticed (about 25 s) |
+//! | `heartbeat_ivl` / `heartbeat_timeout` | off / 5 s | ZMTP heartbeats, opt-in (see [`crate::sender`]) |
+//! | `reconnect_ivl` / `reconnect_ivl_max` | 100 ms / 2 s | reconnect with backoff |
+//! | `close_timeout` | 5 s | the wait when a `Sender` is dropped |
+
+use crate::record::Lang;
+use crate::transport::{self, Scheme};
+use std::time::Duration;
+
+/// Default largest frame either end accepts (1 MiB).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
+
+/// Which ZeroMQ socket the sender uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketMode {
+    /// `XPUB` with `ZMQ_XPUB_NODROP`, connecting to a collector's (or any listener's) `SUB`. Waits for
+    /// the subscription before sending, so nothing is lost to the slow-joiner problem.
+    Xpub,
+    /// `PUSH`, connecting to a collector's `PULL`.
+    Push,
+}
+
+impl SocketMode {
+    /// Parses `xpub`/`pub` or `push`.
+    pub fn parse(s: &str) -> Option<SocketMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "xpub" | "pub" => Some(SocketMode::Xpub),
+            "push" => Some(SocketMode::Push),
+            _ => None,
+        }
+    }
+
+    /// The config spelling (`xpub`, `push`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketMode::Xpub => "xpub",
+            SocketMode::Push => "push",
+        }
+    }
+}
+
+/// What a log call does when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Wait up to `block_timeout` for room, then drop the new record.
+    Block,
+    /// Drop the new record at once.
+    DropNewest,
+    /// Drop the oldest queued record to make room.
+    DropOldest,
+}
+
+impl OverflowPolicy {
+    /// Parses `block`, `drop_newest` or `drop_oldest`.
+    pub fn parse(s: &str) -> Option<OverflowPolicy> {
+        match s.to_ascii_lowercase().replace('-', "_").as_str() {
+            "block" => Some(OverflowPolicy::Block),
+            "drop_newest" => Some(OverflowPolicy::DropNewest),
+            "drop_oldest" => Some(OverflowPolicy::DropOldest),
+            _ => None,
+        }
+    }
+
+    /// The config spelling (`block`, `drop_newest`, `drop_oldest`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverflowPolicy::Block => "block",
+            OverflowPolicy::DropNewest => "drop_newest",
+            OverflowPolicy::DropOldest => "drop_oldest",
+        }
+    }
+}
+
+/// Options for [`Sender::new`](super::Sender::new); defaults in [`SenderOptions::DEFAULTS`].
+#[derive(Debug, Clone)]
+pub struct SenderOptions {
+    /// `tcp://host:port` or `ipc://path`.
+    pub endpoint: String,
+    /// Socket type.
+    pub mode: SocketMode,
+    /// Most records queued.
+    pub queue_capacity: usize,
+    /// Most bytes queued (approximate: message, traceback and stack sizes plus a fixed overhead).
+    pub queue_max_bytes: usize,
+    /// What happens when the queue is full.
+    pub overflow: OverflowPolicy,
+    /// Longest wait for room with [`OverflowPolicy::Block`].
+    pub block_timeout: Duration,
+    /// Largest frame sent; a larger record is truncated to fit (counted in `truncated`).
+    pub max_frame_bytes: usize,
+    /// Records with a lower `levelno` are not sent.
+    pub min_level: i64,
+    /// `ZMQ_SNDHWM`.
+    pub sndhwm: i32,
+    /// `ZMQ_HEARTBEAT_IVL`; zero (the default) turns ZMTP heartbeats off.
+    pub heartbeat_ivl: Duration,
+    /// `ZMQ_HEARTBEAT_TIMEOUT`.
+    pub heartbeat_timeout: Duration,
+    /// `ZMQ_TCP_KEEPALIVE_IDLE`; zero turns TCP keepalive off.
+    pub tcp_keepalive_idle: Duration,
+    /// `ZMQ_TCP_KEEPALIVE_INTVL`.
+    pub tcp_keepalive_intvl: Duration,
+    /// `ZMQ_TCP_KEEPALIVE_CNT`.
+    pub tcp_keepalive_cnt: i32,
+    /// `ZMQ_RECONNECT_IVL`.
+    pub reconnect_ivl: Duration,
+    /// `ZMQ_RECONNECT_IVL_MAX`.
+    pub reconnect_ivl_max: Duration,
+    /// Wait used when a sender is dropped without [`Sender::close`](super::Sender::close).
+    pub close_timeout: Duration,
+    /// `lang` stamped on records that have none.
+    pub lang: Lang,
+    /// `host` stamped on records that have none; the machine's host name when `None`.
+    pub host: Option<String>,
+}
+
+impl SenderOptions {
+    /// The defaults table: every option's default, defined here and nowhere else (the module
+    /// table says why each is what it is; `spec/defaults.json` is this table for other languages,
+    /// and a test holds the two equal). `endpoint` has no default.
+    pub const DEFAULTS: SenderOptions = SenderOptions {
+        endpoint: String::new(),
+        mode: SocketMode::Xpub,
+        queue_capacity: 65_536,
+        queue_max_bytes: 64 * 1024 * 1024,
+        overflow: OverflowPolicy::Block,
+        block_timeout: Duration::from_secs(1),
+        max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+        min_level: 0,
+        sndhwm: 1_000,
+        heartbeat_ivl: Duration::ZERO,
+        heartbeat_timeout: Duration::from_secs(5),
+        tcp_keepalive_idle: Duration::from_secs(10),
+        tcp_keepalive_intvl: Duration::from_secs(5),
+        tcp_keepalive_cnt: 3,
+        reconnect_ivl: Duration::from_millis(100),
+        reconnect_ivl_max: Duration::from_secs(2),
+        close_timeout: Duration::from_secs(5),
+        lang: Lang::Rust,
+        host: None,
+    };
+
+    /// Defaults for `endpoint`.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        SenderOptions {
+            endpoint: endpoint.into(),
+            ..SenderOptions::DEFAULTS
+        }
+    }
+
+    /// [`SenderOptions::DEFAULTS`] in the shape of `spec/defaults.json`'s `sender` object: option
+    /// names (`_ms` added for durations, in whole milliseconds), enums as their config strings,
+    /// `null` for "unset". `endpoint` (no default) and `lang` (each binding sets its own) are left out.
+    pub fn defaults_json() -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{json, Value};
+        // Destructured without `..`, so a new option cannot be forgotten here.
+        let SenderOptions {
+            endpoint: _,
+            mode,
+            queue_capacity,
+            queue_max_bytes,
+            overflow,
+            block_timeout,
+            max_frame_bytes,
+            min_level,
+            sndhwm,
+            heartbeat_ivl,
+            heartbeat_timeout,
+            tcp_keepalive_idle,
+            tcp_keepalive_intvl,
+            tcp_keepalive_cnt,
+            reconnect_ivl,
+            reconnect_ivl_max,
+            close_timeout,
+            lang: _,
+            host,
+        } = SenderOptions::DEFAULTS;
+        let ms = |d: Duration| json!(d.as_millis() as u64);
+        [
+            ("mode", json!(mode.as_str())),
+            ("queue_capacity", json!(queue_capacity)),
+            ("queue_max_bytes", json!(queue_max_bytes)),
+            ("overflow", json!(overflow.as_str())),
+            ("block_timeout_ms", ms(block_timeout)),
+            ("max_frame_bytes", json!(max_frame_bytes)),
+            ("min_level", json!(min_level)),
+            ("sndhwm", json!(sndhwm)),
+            ("heartbeat_ivl_ms", ms(heartbeat_ivl)),
+            ("heartbeat_timeout_ms", ms(heartbeat_timeout)),
+            ("tcp_keepalive_idle_ms", ms(tcp_keepalive_idle)),
+            ("tcp_keepalive_intvl_ms", ms(tcp_keepalive_intvl)),
+            ("tcp_keepalive_cnt", json!(tcp_keepalive_cnt)),
+            ("reconnect_ivl_ms", ms(reconnect_ivl)),
+            ("reconnect_ivl_max_ms", ms(reconnect_ivl_max)),
+            ("close_timeout_ms", ms(close_timeout)),
+            ("host", host.map_or(Value::Null, Value::String)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Checks values that cannot work, before anything is built.
+    pub(crate) fn validate(&self) -> Result<(), SenderError> {
+        let bad = |option, reason: &str| {
+            Err(SenderError::InvalidOption {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        if self.queue_capacity == 0 {
+            return bad("queue_capacity", "must be at least 1");
+        }
+        if self.queue_max_bytes == 0 {
+            return bad("queue_max_bytes", "must be at least 1");
+        }
+        if self.max_frame_bytes < 1024 {
+            return bad("max_frame_bytes", "must be at least 1024");
+        }
+        if self.sndhwm < 0 {
+            return bad("sndhwm", "must not be negative");
+        }
+        if let Err(reason) = transport::scheme_of(&self.endpoint, Scheme::ALL) {
+            return bad("endpoint", &reason);
+        }
+        Ok(())
+    }
+}
+
+/// Why a sender could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    /// An option has a value that cannot work.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// libzmq refused the socket, an option or the endpoint.
+    #[error("cannot {action} ({endpoint}): {source}")]
+    Zmq {
+        /// What was being done.
+        action: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// libzmq's error.
+        #[source]
+        source: zmq::Error,
+    },
+    /// The I/O thread could not be started.
+    #[error("cannot start the sender thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `spec/defaults.json` is what other languages read; it must say what this table says, key for
+    /// key and value for value (either side having a key the other lacks fails too).
+    #[test]
+    fn spec_defaults_json_is_this_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/defaults.json");
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let spec = spec["sender"].as_object().expect("a \"sender\" object");
+        let ours = SenderOptions::defaults_json();
+        for (key, value) in &ours {
+            assert_eq!(
+                spec.get(key),
+                Some(value),
+                "spec/defaults.json sender.{key}"
+            );
+        }
+        for key in spec.keys() {
+            assert!(
+                ours.contains_key(key),
+                "spec/defaults.json has unknown sender.{key}"
+            );
+        }
+        assert_eq!(SenderOptions::new("tcp://x:1").queue_capacity, 65_536);
+    }
+
+    #[test]
+    fn enums_parse_their_own_spelling() {
+        for mode in [SocketMode::Xpub, SocketMode::Push] {
+            assert_eq!(SocketMode::parse(mode.as_str()), Some(mode));
+        }
+        for policy in [
+            OverflowPolicy::Block,
+            OverflowPolicy::DropNewest,
+            OverflowPolicy::DropOldest,
+        ] {
+            assert_eq!(OverflowPolicy::parse(policy.as_str()), Some(policy));
+        }
+    }
+}
