@@ -4,10 +4,25 @@
 //! `serde_json` escapes them (a test holds the two equal).
 
 use crate::json_text::write_str;
-use crate::record::RecordView;
+use crate::record::{Record, RecordView};
 use crate::schema::{Field, WIRE_VERSION};
 use serde_json::Value;
 use std::borrow::Cow;
+
+impl Record {
+    /// Encodes the record as one v1 JSON frame.
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(256 + self.msg.len());
+        self.write_json(&mut out);
+        // The encoder only writes valid UTF-8.
+        String::from_utf8(out).expect("the encoder writes UTF-8")
+    }
+
+    /// Appends the v1 JSON frame to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.view().write_json(out);
+    }
+}
 
 impl RecordView<'_> {
     /// Appends the v1 JSON frame to `out`.
@@ -166,7 +181,6 @@ pub(crate) const SEQ_AND_END_MAX: usize = 20 + 1;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Record;
     use serde_json::json;
 
     fn full() -> Record {

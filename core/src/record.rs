@@ -22,7 +22,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use crate::schema::{is_reserved_key, level_name, RESERVED_KEYS, WIRE_VERSION};
+pub use crate::schema::{is_reserved_key, level_name, Lang, RESERVED_KEYS, WIRE_VERSION};
 pub use crate::sender::options::DEFAULT_MAX_FRAME_BYTES;
 
 /// A user field's key as it goes on the wire: a reserved one becomes `extra.<key>`.
@@ -31,31 +31,6 @@ pub(crate) fn extra_key(key: String) -> String {
         format!("extra.{key}")
     } else {
         key
-    }
-}
-
-/// The language of the program that made a record (`lang` on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// CPython through the `logfunnel` package.
-    Python,
-    /// A C or C++ program through `include/logfunnel.h`.
-    C,
-    /// A JVM program through the Java binding.
-    Java,
-    /// A Rust program using `logfunnel-core` directly.
-    Rust,
-}
-
-impl Lang {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Python => "python",
-            Lang::C => "c",
-            Lang::Java => "java",
-            Lang::Rust => "rust",
-        }
     }
 }
 
@@ -236,19 +211,6 @@ impl Record {
     /// `msecs` as Python computes it: the millisecond part of `created`.
     pub fn msecs_or_default(&self) -> f64 {
         self.msecs.unwrap_or_else(|| msecs_of(self.created))
-    }
-
-    /// Encodes the record as one v1 JSON frame.
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(256 + self.msg.len());
-        self.write_json(&mut out);
-        // The encoder only writes valid UTF-8.
-        String::from_utf8(out).expect("the encoder writes UTF-8")
-    }
-
-    /// Appends the v1 JSON frame to `out`.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        self.view().write_json(out);
     }
 }
 

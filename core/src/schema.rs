@@ -278,6 +278,31 @@ pub fn level_name(levelno: i64) -> Cow<'static, str> {
     Level::name_of(levelno)
 }
 
+/// The language of the program that made a record (`lang` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// CPython through the `logfunnel` package.
+    Python,
+    /// A C or C++ program through `include/logfunnel.h`.
+    C,
+    /// A JVM program through the Java binding.
+    Java,
+    /// A Rust program using `logfunnel-core` directly.
+    Rust,
+}
+
+impl Lang {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Python => "python",
+            Lang::C => "c",
+            Lang::Java => "java",
+            Lang::Rust => "rust",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! reason, never raised.
 
 use crate::convert::{json_to_py, record_to_dict};
+use logfunnel_core::transport::{self, ReceiveMode, SocketError};
 use logfunnel_core::{decode_frames, DecodeLimits};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -41,8 +42,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn os_error(action: &str, endpoint: &str, e: zmq::Error) -> PyErr {
-    PyOSError::new_err(format!("cannot {action} {endpoint}: {e}"))
+fn os_error(e: SocketError) -> PyErr {
+    PyOSError::new_err(e.to_string())
 }
 
 #[pymethods]
@@ -57,45 +58,24 @@ impl PyReceiver {
         max_frame_bytes: usize,
         rcvhwm: i32,
     ) -> PyResult<Self> {
-        let kind = match mode.to_ascii_lowercase().as_str() {
-            "sub" => zmq::SUB,
-            "pull" => zmq::PULL,
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "invalid option mode: {mode:?} (expected \"sub\" or \"pull\")"
-                )))
-            }
+        let Some(mode) = ReceiveMode::parse(mode) else {
+            return Err(PyValueError::new_err(format!(
+                "invalid option mode: {mode:?} (expected \"sub\" or \"pull\")"
+            )));
         };
         if endpoints.is_empty() {
             return Err(PyValueError::new_err("at least one endpoint is needed"));
         }
         let (socket, bound) = py.detach(|| -> PyResult<(Socket, Vec<String>)> {
             let ctx = zmq::Context::new();
-            let socket = ctx
-                .socket(kind)
-                .map_err(|e| os_error("create a socket for", &endpoints[0], e))?;
-            let setup = |r: zmq::Result<()>| r.map_err(|e| os_error("configure", &endpoints[0], e));
-            setup(socket.set_rcvhwm(rcvhwm))?;
-            setup(socket.set_linger(0))?;
-            // The sender enforces the size; this only protects against foreign senders. The margin
-            // leaves room for the PUBHandler topic frame.
-            setup(socket.set_maxmsgsize((max_frame_bytes as i64).saturating_mul(2)))?;
-            if kind == zmq::SUB {
-                setup(socket.set_subscribe(b""))?;
-            }
+            let socket =
+                transport::receiver(&ctx, mode, rcvhwm, max_frame_bytes).map_err(os_error)?;
             let mut bound = Vec::new();
             for ep in &endpoints {
                 if bind {
-                    socket.bind(ep).map_err(|e| os_error("bind", ep, e))?;
-                    let last = socket
-                        .get_last_endpoint()
-                        .map_err(|e| os_error("read the endpoint of", ep, e))?
-                        .unwrap_or_else(|_| ep.clone());
-                    bound.push(last);
+                    bound.push(transport::bind(&socket, ep).map_err(os_error)?);
                 } else {
-                    socket
-                        .connect(ep)
-                        .map_err(|e| os_error("connect to", ep, e))?;
+                    transport::connect(&socket, ep).map_err(os_error)?;
                     bound.push(ep.clone());
                 }
             }

@@ -23,6 +23,8 @@
 mod sink;
 
 use logfunnel_core::record::{Lang, Record};
+use logfunnel_core::transport;
+use logfunnel_core::{SenderOptions, SocketMode};
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
@@ -155,37 +157,20 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn set_xpub_nodrop(socket: &mut zmq::Socket) -> Result<(), zmq::Error> {
-    let one: libc::c_int = 1;
-    // SAFETY: the raw socket is valid while `socket` lives; the option value is a c_int.
-    let rc = unsafe {
-        zmq_sys::zmq_setsockopt(
-            socket.as_mut_ptr(),
-            zmq_sys::ZMQ_XPUB_NODROP as libc::c_int,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>(),
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(zmq::Error::from_raw(unsafe { zmq_sys::zmq_errno() }))
-    }
-}
-
 fn run(args: &Args) -> Result<(), String> {
     let ctx = zmq::Context::new();
     let mut sockets = Vec::with_capacity(args.sockets);
+    // The same socket a logfunnel sender uses (XPUB with ZMQ_XPUB_NODROP, or PUSH), from core's
+    // transport module, so the benchmark measures what senders do.
+    let mut options = SenderOptions::new(args.endpoint.clone());
+    options.mode = if args.push {
+        SocketMode::Push
+    } else {
+        SocketMode::Xpub
+    };
+    options.sndhwm = args.sndhwm;
     for _ in 0..args.sockets {
-        let kind = if args.push { zmq::PUSH } else { zmq::XPUB };
-        let mut s = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
-        s.set_sndhwm(args.sndhwm)
-            .map_err(|e| format!("sndhwm: {e}"))?;
-        if !args.push {
-            set_xpub_nodrop(&mut s).map_err(|e| format!("xpub_nodrop: {e}"))?;
-        }
-        s.connect(&args.endpoint)
-            .map_err(|e| format!("connect {}: {e}", args.endpoint))?;
+        let s = transport::connect_sender(&ctx, &options).map_err(|e| e.to_string())?;
         sockets.push(s);
     }
     if !args.push {

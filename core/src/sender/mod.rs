@@ -2,8 +2,8 @@
 //!
 //! One job per file: [`options`] (what a sender is built from, and the defaults table), `queue` (the
 //! bounded queue between log calls and the I/O thread), `io` (the I/O thread: encoding, truncation,
-//! writing to libzmq); socket setup is [`crate::transport`], fork detection [`crate::fork`]. This file
-//! is the handle: [`Sender`], its log calls and what they return.
+//! writing to libzmq); socket setup is [`crate::transport`], fork detection `crate::fork`. This file
+//! is the handle: [`Sender`], its log calls and what they return. Defaults and why: [`options`].
 //!
 //! ZMTP heartbeats are off by default, TCP keepalive is on: a collector that pushes back (its receive
 //! buffer full while it writes) does not read the heartbeat pings either, so after `heartbeat_timeout`
@@ -29,6 +29,7 @@ pub use queue::MustWait;
 
 use crate::fork;
 use crate::record::{Record, RecordView};
+use crate::transport::{self, Scheme};
 use queue::Inner;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
@@ -115,7 +116,7 @@ impl Sender {
     /// Builds the socket, connects it and starts the I/O thread. Fails on invalid options or an endpoint
     /// libzmq rejects; a collector that is not running yet is not an error (records wait for it).
     pub fn new(options: SenderOptions) -> Result<Sender, SenderError> {
-        options.validate()?;
+        validate(&options)?;
         fork::install_hook();
         let inner = Inner::start(&options, fork::generation())?;
         Ok(Sender {
@@ -306,4 +307,30 @@ impl Drop for Sender {
         // SAFETY: we own the pointer and nobody else can use it any more (`&mut self`).
         drop(unsafe { Box::from_raw(ptr) });
     }
+}
+
+/// Checks values that cannot work, before anything is built.
+fn validate(options: &SenderOptions) -> Result<(), SenderError> {
+    let bad = |option, reason: &str| {
+        Err(SenderError::InvalidOption {
+            option,
+            reason: reason.to_string(),
+        })
+    };
+    if options.queue_capacity == 0 {
+        return bad("queue_capacity", "must be at least 1");
+    }
+    if options.queue_max_bytes == 0 {
+        return bad("queue_max_bytes", "must be at least 1");
+    }
+    if options.max_frame_bytes < 1024 {
+        return bad("max_frame_bytes", "must be at least 1024");
+    }
+    if options.sndhwm < 0 {
+        return bad("sndhwm", "must not be negative");
+    }
+    if let Err(reason) = transport::scheme_of(&options.endpoint, Scheme::ALL) {
+        return bad("endpoint", &reason);
+    }
+    Ok(())
 }

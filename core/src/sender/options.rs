@@ -16,8 +16,7 @@
 //! | `reconnect_ivl` / `reconnect_ivl_max` | 100 ms / 2 s | reconnect with backoff |
 //! | `close_timeout` | 5 s | the wait when a `Sender` is dropped |
 
-use crate::record::Lang;
-use crate::transport::{self, Scheme};
+use crate::schema::Lang;
 use std::time::Duration;
 
 /// Default largest frame either end accepts (1 MiB).
@@ -211,32 +210,6 @@ impl SenderOptions {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
-    }
-
-    /// Checks values that cannot work, before anything is built.
-    pub(crate) fn validate(&self) -> Result<(), SenderError> {
-        let bad = |option, reason: &str| {
-            Err(SenderError::InvalidOption {
-                option,
-                reason: reason.to_string(),
-            })
-        };
-        if self.queue_capacity == 0 {
-            return bad("queue_capacity", "must be at least 1");
-        }
-        if self.queue_max_bytes == 0 {
-            return bad("queue_max_bytes", "must be at least 1");
-        }
-        if self.max_frame_bytes < 1024 {
-            return bad("max_frame_bytes", "must be at least 1024");
-        }
-        if self.sndhwm < 0 {
-            return bad("sndhwm", "must not be negative");
-        }
-        if let Err(reason) = transport::scheme_of(&self.endpoint, Scheme::ALL) {
-            return bad("endpoint", &reason);
-        }
-        Ok(())
     }
 }
 

@@ -110,18 +110,15 @@ impl Inner {
         record.fill_sender_fields(shared.pid);
         let mut body = Vec::with_capacity(record.encoded_len_hint());
         let split = record.encode_body(&mut body);
-        if body.len() + shared.sender_fields.len() + encode::SEQ_AND_END_MAX
-            > shared.max_frame_bytes
-        {
-            let mut wait = MustWait::owned(record.into_owned(), levelno);
-            wait.entry.cost = cost;
-            return wait;
-        }
+        let fits = body.len() + shared.sender_fields.len() + encode::SEQ_AND_END_MAX
+            <= shared.max_frame_bytes;
+        let item = if fits {
+            Item::Encoded(Encoded { body, split })
+        } else {
+            Item::Record(Box::new(record.into_owned()))
+        };
         MustWait {
-            entry: Entry {
-                item: Item::Encoded(Encoded { body, split }),
-                cost,
-            },
+            entry: Entry { item, cost },
             levelno,
         }
     }
