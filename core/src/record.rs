@@ -22,7 +22,8 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use crate::schema::{is_reserved_key, level_name, Lang, RESERVED_KEYS, WIRE_VERSION};
+use crate::schema::is_reserved_key;
+pub use crate::schema::{Lang, RESERVED_KEYS};
 pub use crate::sender::options::DEFAULT_MAX_FRAME_BYTES;
 
 /// A user field's key as it goes on the wire: a reserved one becomes `extra.<key>`.

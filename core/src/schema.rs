@@ -273,11 +273,6 @@ impl Level {
     }
 }
 
-/// Python's level name for a level number (`logging.getLevelName`), `Level N` for the others.
-pub fn level_name(levelno: i64) -> Cow<'static, str> {
-    Level::name_of(levelno)
-}
-
 /// The language of the program that made a record (`lang` on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -300,6 +295,17 @@ impl Lang {
             Lang::Java => "java",
             Lang::Rust => "rust",
         }
+    }
+
+    /// Every language, for parsing and tests.
+    pub const ALL: &'static [Lang] = &[Lang::Python, Lang::C, Lang::Java, Lang::Rust];
+
+    /// Parses a wire spelling, in any case (`c`, `java`, `python`, `rust`).
+    pub fn parse(s: &str) -> Option<Lang> {
+        Lang::ALL
+            .iter()
+            .copied()
+            .find(|lang| lang.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -340,6 +346,10 @@ mod tests {
         assert_eq!(Level::from_record_name("warn"), None);
         assert_eq!(Level::from_record_name("WARN"), Some(30));
         assert_eq!(Level::from_record_name("Level 25"), Some(25));
-        assert_eq!(level_name(55), "Level 55");
+        assert_eq!(Level::name_of(55), "Level 55");
+        for &lang in Lang::ALL {
+            assert_eq!(Lang::parse(&lang.as_str().to_uppercase()), Some(lang));
+        }
+        assert_eq!(Lang::parse("go"), None);
     }
 }

@@ -4,7 +4,8 @@
 
 use super::queue::{lock, Entry, Item, Shared};
 use super::{SenderOptions, SocketMode};
-use crate::record::{Lang, RecordView};
+use crate::record::RecordView;
+use crate::schema::Lang;
 use crate::transport;
 use std::borrow::Cow;
 use std::collections::VecDeque;
