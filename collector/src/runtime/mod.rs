@@ -1,20 +1,23 @@
 //! The running collector: one receiving thread, one writing thread, an optional metrics thread.
 //!
 //! ```text
-//!  senders ─► SUB/PULL sockets ─► receiver ─► queue ─► writer ──────────────────────────► sinks
-//!             receiver.rs         (thread)   queue.rs  writer.rs (thread): decode, gaps,   sinks.rs
-//!                                                      tail PUB, route, format, write,     (opened
-//!                                                      flush, reopen                        here)
+//!  senders ──► SUB/PULL sockets ──► receiving thread ──► bounded queue ──► writing thread ──► sinks
+//!                   receiver.rs      receiver.rs          queue.rs          writer.rs        sinks.rs
+//!                                    poll, read whole     undecoded         decode, gaps,    (opens
+//!                                    messages in turn     messages          tail PUB, route, crate::sink)
+//!                                                                           format, write,
+//!                                                                           flush, reopen
 //! ```
 //!
-//! One file per step: [`receiver`](self) reads whole messages from every socket in turn and pushes
-//! them, undecoded, onto the bounded [queue](self) (a full queue makes the receiver wait, so a slow
-//! disk slows senders down instead of losing records); the writer decodes each message into a
-//! `RecordView` borrowing from it (no record text is copied on the way to the file), then
+//! One file per step. `receiver.rs` reads whole messages from every socket in turn and pushes them,
+//! undecoded, onto the bounded queue (`queue.rs`); a full queue makes the receiver wait, so a slow
+//! disk slows senders down instead of losing records. The writer (`writer.rs`) decodes each message
+//! into a `RecordView` borrowing from it (no record text is copied on the way to the file), then
 //! [`route`](crate::route) picks the sinks, [`format`](crate::format) makes the line and the
-//! [`sink`](crate::sink)s write it. [`Shutdown`] is one signal fanned out to every thread: the
-//! receiver drains its sockets and closes the queue, the writer finishes the queue and flushes.
-//! [`CollectorError`] says what went wrong, [`check`] is `--check-config`.
+//! [`sink`](crate::sink)s write it. `sinks.rs` opens the sinks, `check.rs` is `--check-config`
+//! ([`check`]), `error.rs` is [`CollectorError`]. [`Shutdown`] (`shutdown.rs`) is one signal fanned
+//! out to every thread: the receiver drains its sockets and closes the queue, the writer finishes
+//! the queue and flushes, the metrics thread stops.
 //!
 //! [`start`] binds every socket, the metrics listener and opens every sink before any thread runs, so
 //! each configuration or environment problem is returned as an error (naming the key, endpoint or

@@ -55,7 +55,7 @@ pub(super) fn bind_all(
 
 /// One receiving socket with the collector's options (`rcvhwm`, a maximum message size above
 /// `max_frame_bytes`), bound to `ep`; errors name `key` (`bind[0]`, `pull[1]`).
-pub(super) fn receiving_socket(
+fn receiving_socket(
     ctx: &zmq::Context,
     kind: zmq::SocketType,
     config: &Config,
