@@ -6,7 +6,7 @@
 //! running, 128 + N when a second signal N cut the drain short.
 
 use crate::config::{self, ColourChoice, Config, LevelSpec, SinkConfig, SinkKind, StreamName};
-use crate::server::{self, Shutdown};
+use crate::runtime::{self, Shutdown};
 use crate::signals::SignalWatcher;
 use crate::sink::Colour;
 use crate::tail::{self, TailOptions};
@@ -422,7 +422,7 @@ fn run_collector(a: RunArgs) -> i32 {
         Err(e) => return fail(e),
     };
     if a.check_config {
-        return match server::check(&config) {
+        return match runtime::check(&config) {
             Ok(sinks) => {
                 print!("{}", describe(&config, &sinks));
                 0
@@ -439,7 +439,7 @@ fn run_collector(a: RunArgs) -> i32 {
         }
     };
     let shutdown = Shutdown::new();
-    let collector = match server::start_with(config.clone(), shutdown.clone()) {
+    let collector = match runtime::start_with(config.clone(), shutdown.clone()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{PREFIX}: error: {e}");

@@ -4,7 +4,7 @@
 //! Parsing only checks shapes and rejects unknown keys (naming them, e.g. `sink[1].colr`);
 //! [`Config::validate`] checks values (levels, `when`, format strings, endpoints, how keys combine) and
 //! names the key in every error, without touching the file system or the network. Opening files and
-//! binding sockets happen in [`crate::server::start`] (or [`crate::server::check`] for
+//! binding sockets happen in [`crate::runtime::start`] (or [`crate::runtime::check`] for
 //! `--check-config`), whose errors name the path or the endpoint.
 //!
 //! Relative sink paths are relative to the working directory of the collector, like Python's handlers.

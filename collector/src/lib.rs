@@ -1,14 +1,14 @@
 //! The logfunnel collector: receives records over ZeroMQ, decodes, formats, routes, rotates and writes.
 //!
-//! The data path, one module per step: [`config`] (what to do) → [`server`] (sockets, receiving and
-//! writing threads, drain) → [`route`] (which sink takes a record) → [`format`] (Python `logging`
+//! The data path, one module per step: [`config`] (what to do) → [`runtime`] (sockets, receiving and
+//! writing threads, drain) → [`route`] (which sink takes a record) → [`format`](mod@format) (Python `logging`
 //! format strings) → [`sink`] (files, rotation, console). Beside it: [`gaps`] (records lost according
 //! to the senders' sequence numbers), [`metrics`] (counters, stats line, Prometheus endpoint),
 //! [`tail`] (the live view) and [`cli`] (the `logfunnel-collector` program, also run by the Python
 //! package's console script).
 //!
 //! ```no_run
-//! use logfunnel_collector::{config::Config, server::{self, Shutdown}};
+//! use logfunnel_collector::{config::Config, runtime::{self, Shutdown}};
 //! let config = Config::from_toml_str(r#"
 //!     [[sink]]
 //!     kind = "file"
@@ -16,7 +16,7 @@
 //! "#).unwrap();
 //! let shutdown = Shutdown::new();
 //! // Another thread (or a signal handler) calls shutdown.trigger() to stop and drain.
-//! let summary = server::run(config, shutdown).unwrap();
+//! let summary = runtime::run(config, shutdown).unwrap();
 //! println!("{}", summary.stats.line());
 //! ```
 #![warn(missing_docs)]
@@ -27,7 +27,7 @@ pub mod format;
 pub mod gaps;
 pub mod metrics;
 pub mod route;
-pub mod server;
+pub mod runtime;
 pub mod signals;
 pub mod sink;
 pub mod tail;
@@ -35,4 +35,4 @@ pub mod warn;
 
 pub use config::Config;
 pub use metrics::Stats;
-pub use server::{run, start, CollectorError, RunningCollector, Shutdown, Summary};
+pub use runtime::{run, start, CollectorError, RunningCollector, Shutdown, Summary};

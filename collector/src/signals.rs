@@ -6,7 +6,7 @@
 //! | SIGTERM, SIGINT (second) | exit at once with 128 + the signal number (143 / 130) |
 //! | SIGHUP | reopen file sinks (after an external `logrotate` renamed them) |
 
-use crate::server::{ReopenHandle, Shutdown};
+use crate::runtime::{ReopenHandle, Shutdown};
 use crate::warn::PREFIX;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};

@@ -7,7 +7,7 @@
 mod support;
 
 use logfunnel_collector::config::{MetricsConfig, SinkKind, TailConfig};
-use logfunnel_collector::server;
+use logfunnel_collector::runtime;
 use logfunnel_core::{decode_frames, DecodeLimits, Record, SocketMode};
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
@@ -35,7 +35,7 @@ fn records_arrive_formatted_with_exact_counts() {
     let mut s = file_sink(SinkKind::File, &path);
     s.format = Some("%(levelname)s %(name)s %(process)d %(message)s [%(user)s]".into());
     c.sinks.push(s);
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let ep = collector.endpoints()[0].clone();
     assert!(
         ep.starts_with("tcp://127.0.0.1:") && !ep.ends_with(":0"),
@@ -80,7 +80,7 @@ fn many_sender_threads_every_record_once_in_order() {
     let path = path_in(&dir, "all.jsonl");
     let mut c = base_config();
     c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let ep = collector.endpoints()[0].clone();
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -147,7 +147,7 @@ fn sender_processes_every_record_once_in_order() {
     let mut c = base_config();
     c.pull = vec!["tcp://127.0.0.1:0".into()];
     c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let sub = collector.bind_endpoints()[0].clone();
     let pull = collector.pull_endpoints()[0].clone();
     let exe = std::env::current_exe().unwrap();
@@ -205,7 +205,7 @@ fn sender_started_before_the_collector_loses_nothing() {
     let mut sink = file_sink(SinkKind::File, &path);
     sink.format = Some("%(message)s".into());
     c.sinks.push(sink);
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     log_n(&s, "early", "after", 500);
     close(&s);
     collector.stop(STOP).unwrap();
@@ -224,7 +224,7 @@ fn sender_closed_right_after_its_last_log_loses_nothing() {
     let path = path_in(&dir, "quick.jsonl");
     let mut c = base_config();
     c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let ep = collector.endpoints()[0].clone();
     for round in 0..5 {
         let s = sender(&ep, SocketMode::Xpub);
@@ -252,7 +252,7 @@ fn hostile_input_is_counted_by_reason_and_valid_records_all_arrive() {
     let mut s = file_sink(SinkKind::File, &path);
     s.format = Some("%(name)s %(message)s".into());
     c.sinks.push(s);
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let pull = collector.pull_endpoints()[0].clone();
     let raw = RawPush::connect(&pull);
 
@@ -347,7 +347,7 @@ fn gaps_and_duplicates_are_reported_per_sender() {
         s.level = logfunnel_collector::config::LevelSpec::Number(100);
         s
     });
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let raw = RawPush::connect(&collector.pull_endpoints()[0]);
     for seq in [0u64, 1, 5, 3, 6] {
         raw.send(&[&v1_frame("g", 20, "m", Some(("gap-sender", seq)))]);
@@ -392,7 +392,7 @@ fn routing_by_logger_prefix_and_level() {
     s.level = logfunnel_collector::config::LevelSpec::Name("ERROR".into());
     s.format = fmt;
     c.sinks.push(s);
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let sender = sender(&collector.endpoints()[0], SocketMode::Xpub);
     for (name, level) in [
         ("app.db", 20),
@@ -452,7 +452,7 @@ fn format_styles_brace_and_dollar_like_python() {
     let mut s = file_sink(SinkKind::File, &default_brace);
     s.style = Some("{".into());
     c.sinks.push(s);
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let sender = sender(&collector.endpoints()[0], SocketMode::Xpub);
     let mut r = Record::new("app", 20, "hi");
     r.lineno = Some(42);
@@ -481,7 +481,7 @@ fn metrics_endpoint_serves_counters_that_match() {
         listen: "127.0.0.1:0".into(),
     });
     c.sinks.push(file_sink(SinkKind::File, &path));
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let addr = collector.metrics_addr().unwrap();
     let raw = RawPush::connect(&collector.pull_endpoints()[0]);
     for seq in 0..100u64 {
@@ -542,7 +542,7 @@ fn live_view_republishes_accepted_records() {
         s.level = logfunnel_collector::config::LevelSpec::Number(100);
         s
     });
-    let collector = server::start(c).unwrap();
+    let collector = runtime::start(c).unwrap();
     let tail_ep = collector.tail_endpoint().unwrap().to_string();
     let ctx = zmq::Context::new();
     let sub = ctx.socket(zmq::SUB).unwrap();
@@ -593,10 +593,10 @@ fn run_blocks_until_shutdown_and_drains() {
     let mut c = base_config();
     c.bind = vec![ep.clone()];
     c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let shutdown = server::Shutdown::new();
+    let shutdown = runtime::Shutdown::new();
     let runner = {
         let shutdown = shutdown.clone();
-        std::thread::spawn(move || server::run(c, shutdown))
+        std::thread::spawn(move || runtime::run(c, shutdown))
     };
     let s = sender(&ep, SocketMode::Xpub);
     log_n(&s, "run", "r", 3000);
@@ -613,10 +613,10 @@ fn run_blocks_until_shutdown_and_drains() {
 fn start_reports_busy_endpoints_and_bad_paths_naming_them() {
     let _shared = shared();
     let dir = tempdir();
-    let first = server::start(base_config()).unwrap();
+    let first = runtime::start(base_config()).unwrap();
     let mut c = base_config();
     c.bind = vec![first.endpoints()[0].clone()];
-    let e = server::start(c).unwrap_err().to_string();
+    let e = runtime::start(c).unwrap_err().to_string();
     assert!(
         e.starts_with(&format!("bind[0]: cannot bind {}: ", first.endpoints()[0])),
         "{e}"
@@ -626,7 +626,7 @@ fn start_reports_busy_endpoints_and_bad_paths_naming_them() {
     let mut c = base_config();
     c.sinks
         .push(file_sink(SinkKind::File, &file.join("app.log")));
-    let e = server::start(c).unwrap_err().to_string();
+    let e = runtime::start(c).unwrap_err().to_string();
     assert!(e.starts_with("sink[0].path: "), "{e}");
     assert!(e.contains("plain"), "{e}");
     first.stop(STOP).unwrap();

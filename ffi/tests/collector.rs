@@ -6,7 +6,7 @@ mod common;
 
 use common::{lib_dir, run_command, workspace_root};
 use logfunnel_collector::config::Config;
-use logfunnel_collector::server;
+use logfunnel_collector::runtime;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -45,7 +45,7 @@ fn hello_reaches_the_collector(exe: &Path, lib_path: &Path) {
         json_log.display()
     ))
     .expect("config");
-    let collector = server::start(config).expect("start the collector");
+    let collector = runtime::start(config).expect("start the collector");
     let endpoint = collector.endpoints()[0].clone();
 
     let out = run_with_env(exe, &endpoint, lib_path);

@@ -2,7 +2,7 @@
 //! and the `logfunnel-collector` console script (the same CLI as the standalone binary).
 
 use logfunnel_collector::config::{Config, ConfigError};
-use logfunnel_collector::server::{self, CollectorError, RunningCollector};
+use logfunnel_collector::runtime::{self, CollectorError, RunningCollector};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::sync::{Mutex, MutexGuard};
@@ -54,7 +54,7 @@ impl PyCollector {
     fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
         let config = Config::from_json_str(config_json).map_err(config_error)?;
         let running = py
-            .detach(|| server::start(config))
+            .detach(|| runtime::start(config))
             .map_err(collector_error)?;
         Ok(PyCollector {
             pid: std::process::id(),

@@ -1,0 +1,233 @@
+//! The receiving thread and its sockets, set up in one place ([`bind_all`], [`receiving_socket`]).
+//!
+//! The thread owns every ZeroMQ receiving socket (`bind`: SUB, `pull`: PULL) and keeps calling into
+//! them: a `SUB` learns of new connections only when its owner does. It reads in small batches taken
+//! in turn from each socket, so one flooding socket cannot starve the others, and pushes the messages,
+//! undecoded, onto the [`Queue`]; when the queue is full it waits there. On shutdown it drains: it
+//! reads on until the sockets have been quiet for a moment or `drain_timeout_ms` passed, then closes
+//! the queue so the writer finishes what is queued and stops.
+
+use super::queue::{Batch, Queue};
+use super::{last_endpoint, CollectorError, Shutdown};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Messages read from one socket before the next socket gets its turn.
+const PER_SOCKET_BATCH: usize = 256;
+/// Most records handed to the writer in one batch.
+const MAX_BATCH: usize = 2048;
+/// How long the receiving thread waits in `poll` before checking for shutdown.
+const POLL_MS: i64 = 50;
+/// During the drain, the sockets are read until they have been quiet this long.
+const DRAIN_QUIET: Duration = Duration::from_millis(200);
+/// Frames of one message kept for the decoder; the rest are read and discarded (no record has more
+/// than two, so the decoder refuses such a message anyway).
+const MAX_FRAMES: usize = 4;
+
+/// A bound receiving socket and its endpoint as bound (the real port for a configured port 0).
+pub(super) struct Receiving {
+    pub(super) socket: zmq::Socket,
+    pub(super) endpoint: String,
+}
+
+/// Binds every receiving socket, in config order: the `bind` ones (SUB), then the `pull` ones (PULL).
+pub(super) fn bind_all(
+    ctx: &zmq::Context,
+    config: &Config,
+) -> Result<Vec<Receiving>, CollectorError> {
+    let mut sockets = Vec::with_capacity(config.bind.len() + config.pull.len());
+    for (list, kind, name) in [
+        (&config.bind, zmq::SUB, "bind"),
+        (&config.pull, zmq::PULL, "pull"),
+    ] {
+        for (i, ep) in list.iter().enumerate() {
+            let socket = receiving_socket(ctx, kind, config, &format!("{name}[{i}]"), ep)?;
+            let endpoint = last_endpoint(&socket).unwrap_or_else(|| ep.clone());
+            sockets.push(Receiving { socket, endpoint });
+        }
+    }
+    Ok(sockets)
+}
+
+/// One receiving socket with the collector's options (`rcvhwm`, a maximum message size above
+/// `max_frame_bytes`), bound to `ep`; errors name `key` (`bind[0]`, `pull[1]`).
+fn receiving_socket(
+    ctx: &zmq::Context,
+    kind: zmq::SocketType,
+    config: &Config,
+    key: &str,
+    ep: &str,
+) -> Result<zmq::Socket, CollectorError> {
+    let bind_err = |source| CollectorError::Bind {
+        key: key.to_string(),
+        endpoint: ep.to_string(),
+        source,
+    };
+    let s = ctx.socket(kind).map_err(bind_err)?;
+    s.set_rcvhwm(config.rcvhwm).map_err(bind_err)?;
+    s.set_linger(0).map_err(bind_err)?;
+    // Only a backstop: libzmq drops the whole connection on an oversized message, so the decoder's
+    // own limit (which drops just that message) must be the one that normally applies.
+    let backstop = (config.max_frame_bytes as i64)
+        .saturating_mul(2)
+        .saturating_add(64 * 1024);
+    s.set_maxmsgsize(backstop).map_err(bind_err)?;
+    if kind == zmq::SUB {
+        s.set_subscribe(b"").map_err(bind_err)?;
+    }
+    s.bind(ep).map_err(bind_err)?;
+    Ok(s)
+}
+
+/// The receiving thread's state.
+pub(super) struct Receiver {
+    pub(super) ctx: zmq::Context,
+    pub(super) sockets: Vec<Receiving>,
+    pub(super) queue: Arc<Queue>,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) shutdown: Shutdown,
+    pub(super) drain_timeout: Duration,
+}
+/// What one pass over the sockets found.
+enum Pass {
+    /// Nothing was waiting.
+    Idle,
+    /// Some messages were read; more may be waiting.
+    Read,
+}
+
+impl Receiver {
+    /// Starts the thread. However it ends, it then closes the queue, so the writer finishes what is
+    /// queued and stops.
+    pub(super) fn spawn(self) -> Result<JoinHandle<Result<bool, CollectorError>>, CollectorError> {
+        let queue = self.queue.clone();
+        std::thread::Builder::new()
+            .name("logfunnel-receiver".into())
+            .spawn(move || {
+                let result = self.run();
+                queue.close();
+                result
+            })
+            .map_err(|source| CollectorError::Thread {
+                name: "receiver",
+                source,
+            })
+    }
+
+    /// Receives until shutdown, then drains; returns whether the drain finished before its timeout.
+    fn run(mut self) -> Result<bool, CollectorError> {
+        let mut busy = false;
+        while !self.shutdown.is_triggered() {
+            if !busy {
+                self.poll(POLL_MS)?;
+            }
+            busy = matches!(self.pass()?, Pass::Read);
+        }
+        // Drain: read what is already queued in the sockets or still in flight, until the sockets
+        // have been quiet for a moment (or the drain timeout passes).
+        let deadline = Instant::now() + self.drain_timeout;
+        let mut quiet_since = Instant::now();
+        let complete = loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break false;
+            }
+            if now.duration_since(quiet_since) >= DRAIN_QUIET.min(self.drain_timeout) {
+                break true;
+            }
+            match self.pass()? {
+                Pass::Read => quiet_since = Instant::now(),
+                Pass::Idle => self.poll(10)?,
+            }
+        };
+        drop(self.sockets);
+        drop(self.ctx);
+        Ok(complete)
+    }
+
+    fn poll(&self, timeout_ms: i64) -> Result<(), CollectorError> {
+        let mut items: Vec<zmq::PollItem<'_>> = self
+            .sockets
+            .iter()
+            .map(|s| s.socket.as_poll_item(zmq::POLLIN))
+            .collect();
+        match zmq::poll(&mut items, timeout_ms) {
+            Ok(_) | Err(zmq::Error::EINTR) => Ok(()),
+            Err(source) => Err(CollectorError::Zmq {
+                what: "poll",
+                source,
+            }),
+        }
+    }
+
+    /// Reads up to [`PER_SOCKET_BATCH`] messages from each socket in turn and queues them for the
+    /// writer.
+    fn pass(&mut self) -> Result<Pass, CollectorError> {
+        let mut batch = Batch::default();
+        let mut any = false;
+        loop {
+            let mut round = false;
+            for i in 0..self.sockets.len() {
+                for _ in 0..PER_SOCKET_BATCH {
+                    if !self.recv_one(i, &mut batch)? {
+                        break;
+                    }
+                    round = true;
+                }
+            }
+            any |= round;
+            if !round || batch.len() >= MAX_BATCH {
+                break;
+            }
+        }
+        if batch.len() > 0 {
+            let n = batch.len() as u64;
+            self.metrics.received.fetch_add(n, Ordering::Relaxed);
+            self.metrics.queue_depth.fetch_add(n, Ordering::Relaxed);
+            if !self.queue.push(batch) {
+                return Err(CollectorError::Panicked("writer"));
+            }
+        }
+        Ok(if any { Pass::Read } else { Pass::Idle })
+    }
+
+    /// Reads one whole message (all its frames) into `batch` without blocking; false if none was
+    /// waiting.
+    fn recv_one(&self, i: usize, batch: &mut Batch) -> Result<bool, CollectorError> {
+        let socket = &self.sockets[i].socket;
+        let mut count = 0usize;
+        loop {
+            let mut msg = zmq::Message::new();
+            match socket.recv(&mut msg, zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) if count == 0 => return Ok(false),
+                // The rest of a message is always there once its first frame is.
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EINTR) => continue,
+                Err(source) => {
+                    return Err(CollectorError::Zmq {
+                        what: "recv",
+                        source,
+                    })
+                }
+            }
+            let more = msg.get_more();
+            if count < MAX_FRAMES {
+                batch.bytes += msg.len();
+                batch.frames.push(msg);
+                count += 1;
+            } else if count == MAX_FRAMES {
+                // Keep the count visible to the decoder: one extra (empty) frame stands for the rest.
+                batch.frames.push(zmq::Message::new());
+                count += 1;
+            }
+            if !more {
+                batch.messages.push((i as u32, count as u32));
+                return Ok(true);
+            }
+        }
+    }
+}
