@@ -144,23 +144,8 @@ typedef uint32_t lf_result;
 
 /**
  * Options for `lf_sender_new` (opaque). Made by `lf_options_new`, consumed by `lf_sender_new`, or freed
- * with `lf_options_free` if never used.
- *
- * | option | default |
- * |---|---|
- * | endpoint | none: must be set (`tcp://host:port` or `ipc://path`) |
- * | mode | `LF_MODE_XPUB` |
- * | queue capacity | 65536 records |
- * | queue max bytes | 64 MiB |
- * | overflow | `LF_OVERFLOW_BLOCK` |
- * | block timeout | 1000 ms (then calls drop at once until the sender makes progress) |
- * | max frame bytes | 1 MiB (larger records are truncated) |
- * | min level | 0 (everything is sent) |
- * | sndhwm | 1000 frames |
- * | close timeout (used by `lf_sender_free` without `lf_close`) | 5000 ms |
- * | lang | "c" |
- * | host | the machine's host name |
- * | default logger | "root" |
+ * with `lf_options_free` if never used. The endpoint must be set; every other option keeps its default
+ * (named on its `lf_options_set_*` function) unless set.
  */
 typedef struct lf_options lf_options;
 
@@ -313,7 +298,8 @@ typedef struct lf_record {
 } lf_record;
 
 /**
- * Counters of a sender, filled by `lf_get_stats`. Counts are since the sender was built in this process.
+ * Counters of a sender, filled by `lf_get_stats`; each means what the core's `Stats` field of the same
+ * name does. Counts are since the sender was built in this process.
  */
 typedef struct lf_stats {
     /**
@@ -430,8 +416,9 @@ extern "C" {
 const char *lf_version(void);
 
 /**
- * Makes an options builder with the defaults above. Returns NULL only if the library failed internally.
- * Free it with `lf_options_free` unless it is passed to `lf_sender_new`, which takes it over.
+ * Makes an empty options builder (every option at its default). Returns NULL only if the library
+ * failed internally. Free it with `lf_options_free` unless it is passed to `lf_sender_new`, which
+ * takes it over.
  */
 struct lf_options *lf_options_new(void);
 
@@ -452,16 +439,17 @@ void lf_options_free(struct lf_options *options);
 lf_result lf_options_set_endpoint(struct lf_options *options, const char *endpoint);
 
 /**
- * Sets the socket type: `LF_MODE_XPUB` (default) or `LF_MODE_PUSH`; another value gives
- * `LF_INVALID_ARGUMENT`.
+ * Sets the socket type: `LF_MODE_XPUB` or `LF_MODE_PUSH`; another value gives `LF_INVALID_ARGUMENT`.
+ * Default: `LF_MODE_XPUB`.
  *
  * # Safety
  * `options` is NULL or live.
  */
-lf_result lf_options_set_mode(struct lf_options *options, lf_mode mode);
+lf_result lf_options_set_mode(struct lf_options *options,
+                              lf_mode mode);
 
 /**
- * Sets the most records queued (at least 1).
+ * Sets the most records queued (at least 1). Default: `65536`.
  *
  * # Safety
  * `options` is NULL or live.
@@ -469,7 +457,7 @@ lf_result lf_options_set_mode(struct lf_options *options, lf_mode mode);
 lf_result lf_options_set_queue_capacity(struct lf_options *options, size_t records);
 
 /**
- * Sets the most bytes queued (approximate; at least 1).
+ * Sets the most bytes queued (approximate; at least 1). Default: `67108864` (64 MiB).
  *
  * # Safety
  * `options` is NULL or live.
@@ -477,8 +465,8 @@ lf_result lf_options_set_queue_capacity(struct lf_options *options, size_t recor
 lf_result lf_options_set_queue_max_bytes(struct lf_options *options, size_t bytes);
 
 /**
- * Sets what a log call does when the queue is full: `LF_OVERFLOW_BLOCK` (default),
- * `LF_OVERFLOW_DROP_NEWEST` or `LF_OVERFLOW_DROP_OLDEST`; another value gives `LF_INVALID_ARGUMENT`.
+ * Sets what a log call does when the queue is full: `LF_OVERFLOW_BLOCK`, `LF_OVERFLOW_DROP_NEWEST` or
+ * `LF_OVERFLOW_DROP_OLDEST`; another value gives `LF_INVALID_ARGUMENT`. Default: `LF_OVERFLOW_BLOCK`.
  *
  * # Safety
  * `options` is NULL or live.
@@ -488,7 +476,7 @@ lf_result lf_options_set_overflow(struct lf_options *options,
 
 /**
  * Sets the longest a log call waits for room with `LF_OVERFLOW_BLOCK`, in milliseconds. After one call
- * timed out, later calls drop at once until the sender makes progress again.
+ * timed out, later calls drop at once until the sender makes progress again. Default: `1000`.
  *
  * # Safety
  * `options` is NULL or live.
@@ -498,6 +486,7 @@ lf_result lf_options_set_block_timeout_ms(struct lf_options *options,
 
 /**
  * Sets the largest frame sent, in bytes (at least 1024); a larger record is truncated to fit.
+ * Default: `1048576` (1 MiB).
  *
  * # Safety
  * `options` is NULL or live.
@@ -506,6 +495,7 @@ lf_result lf_options_set_max_frame_bytes(struct lf_options *options, size_t byte
 
 /**
  * Sets the lowest level sent; records below it return `LF_FILTERED` and cost almost nothing.
+ * Default: `0` (everything is sent).
  *
  * # Safety
  * `options` is NULL or live.
@@ -513,7 +503,7 @@ lf_result lf_options_set_max_frame_bytes(struct lf_options *options, size_t byte
 lf_result lf_options_set_min_level(struct lf_options *options, int32_t level);
 
 /**
- * Sets libzmq's send high-water mark (`ZMQ_SNDHWM`, frames; not negative).
+ * Sets libzmq's send high-water mark (`ZMQ_SNDHWM`, frames; not negative). Default: `1000`.
  *
  * # Safety
  * `options` is NULL or live.
@@ -522,6 +512,7 @@ lf_result lf_options_set_sndhwm(struct lf_options *options, int32_t frames);
 
 /**
  * Sets the wait `lf_sender_free` uses when `lf_close` was not called, in milliseconds.
+ * Default: `5000`.
  *
  * # Safety
  * `options` is NULL or live.
@@ -529,17 +520,17 @@ lf_result lf_options_set_sndhwm(struct lf_options *options, int32_t frames);
 lf_result lf_options_set_close_timeout_ms(struct lf_options *options, uint32_t timeout_ms);
 
 /**
- * Sets the `lang` stamped on records: "c" (default), "java", "python" or "rust" (NUL-terminated,
- * any case); another value gives `LF_INVALID_ARGUMENT`. Bindings built on this library set their own.
+ * Sets the `lang` stamped on records: "c", "java", "python" or "rust" (NUL-terminated, any case);
+ * another value gives `LF_INVALID_ARGUMENT`. Bindings built on this library set their own.
+ * Default (this library's own, not the core's): "c".
  *
  * # Safety
  * `options` is NULL or live; `lang` is NULL or NUL-terminated.
  */
-lf_result lf_options_set_lang(struct lf_options *options,
-                              const char *lang);
+lf_result lf_options_set_lang(struct lf_options *options, const char *lang);
 
 /**
- * Sets the `host` stamped on records (NUL-terminated); the machine's host name by default.
+ * Sets the `host` stamped on records (NUL-terminated). Default: the machine's host name.
  *
  * # Safety
  * `options` is NULL or live; `host` is NULL or NUL-terminated.
@@ -547,13 +538,14 @@ lf_result lf_options_set_lang(struct lf_options *options,
 lf_result lf_options_set_host(struct lf_options *options, const char *host);
 
 /**
- * Sets the logger name used when a log call passes no logger (NULL or empty); "root" by default.
- * A natural choice is the application's name.
+ * Sets the logger name used when a log call passes no logger (NULL or empty). A natural choice is the
+ * application's name. Default (this library's own): "root".
  *
  * # Safety
  * `options` is NULL or live; `name` is NULL or NUL-terminated.
  */
-lf_result lf_options_set_default_logger(struct lf_options *options, const char *name);
+lf_result lf_options_set_default_logger(struct lf_options *options,
+                                        const char *name);
 
 /**
  * A static, NUL-terminated English message for a result code (never NULL; an unknown code gives

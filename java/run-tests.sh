@@ -53,7 +53,7 @@ target="${CARGO_TARGET_DIR:-$repo/target}"
 target="$(cd "$target" && pwd)"
 
 cd "$here"
-rm -rf logfunnel-jul/target/surefire-reports logfunnel-logback/target/surefire-reports
+rm -rf logfunnel-*/target/surefire-reports
 status=0
 # (Debian's Maven 3.8 prints bare colour resets even in batch mode; strip them.)
 mvn -q -B -Dstyle.color=never verify \

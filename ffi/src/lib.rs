@@ -8,6 +8,11 @@
 //! function behind a panic boundary with NULL checks, strings as (pointer, length) pairs, invalid UTF-8
 //! replaced (never rejected), no varargs in exported functions (the printf-style macros format in C).
 //!
+//! Modules: `options` (the builder; it holds only what the program set, over the core's defaults),
+//! `sender` (new/free, log calls, flush, close), `record` (`lf_field`, `lf_record` and their
+//! conversion), `stats` (`lf_stats`), `result` (`lf_result`, last error), `guard` (panic boundary,
+//! C strings).
+//!
 //! ```c
 //! lf_options *o = lf_options_new();
 //! lf_options_set_endpoint(o, "tcp://127.0.0.1:5555");
@@ -24,12 +29,16 @@
 
 mod guard;
 mod options;
+mod record;
 mod result;
 mod sender;
+mod stats;
 
 pub use options::*;
+pub use record::*;
 pub use result::{lf_last_error, lf_result, lf_result_message};
 pub use sender::*;
+pub use stats::*;
 
 use std::ffi::c_char;
 

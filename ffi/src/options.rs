@@ -1,6 +1,9 @@
 //! `lf_options`: the builder a sender is made from.
 //!
-//! Setters only store values; `lf_sender_new` checks them all at once and names the bad option in
+//! Setters only store what the C program set; `lf_sender_new` lays those over the core's defaults
+//! (`SenderOptions::new`, exported as `spec/defaults.json`), so the defaults exist once, in the core,
+//! and each setter's comment names its default (checked against that file by `tests/header.rs`).
+//! Values are checked all at once by `lf_sender_new`, which names the bad option in
 //! `lf_last_error()`, so a C program needs one error check, not one per setter.
 
 use crate::guard::{guard, text_cstr};
@@ -27,47 +30,71 @@ pub const LF_OVERFLOW_DROP_NEWEST: lf_overflow = 1;
 pub const LF_OVERFLOW_DROP_OLDEST: lf_overflow = 2;
 
 /// Options for `lf_sender_new` (opaque). Made by `lf_options_new`, consumed by `lf_sender_new`, or freed
-/// with `lf_options_free` if never used.
-///
-/// | option | default |
-/// |---|---|
-/// | endpoint | none: must be set (`tcp://host:port` or `ipc://path`) |
-/// | mode | `LF_MODE_XPUB` |
-/// | queue capacity | 65536 records |
-/// | queue max bytes | 64 MiB |
-/// | overflow | `LF_OVERFLOW_BLOCK` |
-/// | block timeout | 1000 ms (then calls drop at once until the sender makes progress) |
-/// | max frame bytes | 1 MiB (larger records are truncated) |
-/// | min level | 0 (everything is sent) |
-/// | sndhwm | 1000 frames |
-/// | close timeout (used by `lf_sender_free` without `lf_close`) | 5000 ms |
-/// | lang | "c" |
-/// | host | the machine's host name |
-/// | default logger | "root" |
+/// with `lf_options_free` if never used. The endpoint must be set; every other option keeps its default
+/// (named on its `lf_options_set_*` function) unless set.
+#[derive(Default)]
 pub struct lf_options {
+    endpoint: Option<String>,
+    mode: Option<SocketMode>,
+    queue_capacity: Option<usize>,
+    queue_max_bytes: Option<usize>,
+    overflow: Option<OverflowPolicy>,
+    block_timeout: Option<Duration>,
+    max_frame_bytes: Option<usize>,
+    min_level: Option<i64>,
+    sndhwm: Option<i32>,
+    close_timeout: Option<Duration>,
+    lang: Option<Lang>,
+    host: Option<String>,
+    default_logger: Option<String>,
+}
+
+/// What `lf_sender_new` builds from an `lf_options`.
+pub(crate) struct Built {
     pub(crate) core: SenderOptions,
     pub(crate) default_logger: String,
-    pub(crate) endpoint_set: bool,
 }
 
 impl lf_options {
-    fn new() -> lf_options {
-        let mut core = SenderOptions::new(String::new());
-        core.lang = Lang::C;
-        lf_options {
-            core,
-            default_logger: "root".to_string(),
-            endpoint_set: false,
+    /// The core options: its defaults with what the C program set laid over them. `None` without an
+    /// endpoint.
+    pub(crate) fn build(self) -> Option<Built> {
+        let mut core = SenderOptions::new(self.endpoint?);
+        macro_rules! set_over {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field {
+                    core.$field = v;
+                }
+            )*};
         }
+        set_over!(
+            mode,
+            queue_capacity,
+            queue_max_bytes,
+            overflow,
+            block_timeout,
+            max_frame_bytes,
+            min_level,
+            sndhwm,
+            close_timeout
+        );
+        // The C library's own: records say which kind of program sent them.
+        core.lang = self.lang.unwrap_or(Lang::C);
+        core.host = self.host;
+        Some(Built {
+            core,
+            default_logger: self.default_logger.unwrap_or_else(|| "root".to_string()),
+        })
     }
 }
 
-/// Makes an options builder with the defaults above. Returns NULL only if the library failed internally.
-/// Free it with `lf_options_free` unless it is passed to `lf_sender_new`, which takes it over.
+/// Makes an empty options builder (every option at its default). Returns NULL only if the library
+/// failed internally. Free it with `lf_options_free` unless it is passed to `lf_sender_new`, which
+/// takes it over.
 #[no_mangle]
 pub extern "C" fn lf_options_new() -> *mut lf_options {
     guard(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(lf_options::new()))
+        Box::into_raw(Box::<lf_options>::default())
     })
 }
 
@@ -99,16 +126,53 @@ fn with_options(
     })
 }
 
-/// A NUL-terminated string argument of a setter, or the NULL-argument error.
-fn required_text(ptr: *const c_char, what: &str) -> Result<String, lf_result> {
-    // SAFETY: the caller passes NULL or a NUL-terminated string.
-    match unsafe { text_cstr(ptr) } {
-        Some(s) => Ok(s),
-        None => {
-            set_last_error(format_args!("{what} is NULL"));
-            Err(lf_result::LF_NULL_ARGUMENT)
+/// Stores one value that needs no check here (`lf_sender_new` checks it).
+fn store(options: *mut lf_options, f: impl FnOnce(&mut lf_options)) -> lf_result {
+    with_options(options, |o| {
+        f(o);
+        lf_result::LF_OK
+    })
+}
+
+/// Stores a value parsed by `parse`, or reports `LF_INVALID_ARGUMENT` with `parse`'s message.
+fn store_parsed<T>(
+    options: *mut lf_options,
+    parse: impl FnOnce() -> Result<T, String>,
+    f: impl FnOnce(&mut lf_options, T),
+) -> lf_result {
+    with_options(options, |o| match parse() {
+        Ok(v) => {
+            f(o, v);
+            lf_result::LF_OK
         }
-    }
+        Err(message) => {
+            set_last_error(message);
+            lf_result::LF_INVALID_ARGUMENT
+        }
+    })
+}
+
+/// Stores a NUL-terminated string argument, or reports `LF_NULL_ARGUMENT` naming `what`.
+fn store_text(
+    options: *mut lf_options,
+    ptr: *const c_char,
+    what: &str,
+    f: impl FnOnce(&mut lf_options, String) -> lf_result,
+) -> lf_result {
+    with_options(options, |o| {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        match unsafe { text_cstr(ptr) } {
+            Some(s) => f(o, s),
+            None => {
+                set_last_error(format_args!("{what} is NULL"));
+                lf_result::LF_NULL_ARGUMENT
+            }
+        }
+    })
+}
+
+fn millis(ms: u32) -> Duration {
+    Duration::from_millis(ms.into())
 }
 
 /// Sets where the collector listens: `tcp://host:port` or `ipc://path` (NUL-terminated). Required.
@@ -120,37 +184,28 @@ pub unsafe extern "C" fn lf_options_set_endpoint(
     options: *mut lf_options,
     endpoint: *const c_char,
 ) -> lf_result {
-    with_options(options, |o| match required_text(endpoint, "endpoint") {
-        Ok(s) => {
-            o.core.endpoint = s;
-            o.endpoint_set = true;
-            lf_result::LF_OK
-        }
-        Err(e) => e,
+    store_text(options, endpoint, "endpoint", |o, s| {
+        o.endpoint = Some(s);
+        lf_result::LF_OK
     })
 }
 
-/// Sets the socket type: `LF_MODE_XPUB` (default) or `LF_MODE_PUSH`; another value gives
-/// `LF_INVALID_ARGUMENT`.
+/// Sets the socket type: `LF_MODE_XPUB` or `LF_MODE_PUSH`; another value gives `LF_INVALID_ARGUMENT`.
+/// Default: `LF_MODE_XPUB`.
 ///
 /// # Safety
 /// `options` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn lf_options_set_mode(options: *mut lf_options, mode: lf_mode) -> lf_result {
-    with_options(options, |o| {
-        o.core.mode = match mode {
-            LF_MODE_XPUB => SocketMode::Xpub,
-            LF_MODE_PUSH => SocketMode::Push,
-            other => {
-                set_last_error(format_args!("unknown mode {other}"));
-                return lf_result::LF_INVALID_ARGUMENT;
-            }
-        };
-        lf_result::LF_OK
-    })
+    let parse = || match mode {
+        LF_MODE_XPUB => Ok(SocketMode::Xpub),
+        LF_MODE_PUSH => Ok(SocketMode::Push),
+        other => Err(format!("unknown mode {other}")),
+    };
+    store_parsed(options, parse, |o, v| o.mode = Some(v))
 }
 
-/// Sets the most records queued (at least 1).
+/// Sets the most records queued (at least 1). Default: `65536`.
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -159,13 +214,10 @@ pub unsafe extern "C" fn lf_options_set_queue_capacity(
     options: *mut lf_options,
     records: usize,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.queue_capacity = records;
-        lf_result::LF_OK
-    })
+    store(options, |o| o.queue_capacity = Some(records))
 }
 
-/// Sets the most bytes queued (approximate; at least 1).
+/// Sets the most bytes queued (approximate; at least 1). Default: `67108864` (64 MiB).
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -174,14 +226,11 @@ pub unsafe extern "C" fn lf_options_set_queue_max_bytes(
     options: *mut lf_options,
     bytes: usize,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.queue_max_bytes = bytes;
-        lf_result::LF_OK
-    })
+    store(options, |o| o.queue_max_bytes = Some(bytes))
 }
 
-/// Sets what a log call does when the queue is full: `LF_OVERFLOW_BLOCK` (default),
-/// `LF_OVERFLOW_DROP_NEWEST` or `LF_OVERFLOW_DROP_OLDEST`; another value gives `LF_INVALID_ARGUMENT`.
+/// Sets what a log call does when the queue is full: `LF_OVERFLOW_BLOCK`, `LF_OVERFLOW_DROP_NEWEST` or
+/// `LF_OVERFLOW_DROP_OLDEST`; another value gives `LF_INVALID_ARGUMENT`. Default: `LF_OVERFLOW_BLOCK`.
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -190,22 +239,17 @@ pub unsafe extern "C" fn lf_options_set_overflow(
     options: *mut lf_options,
     overflow: lf_overflow,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.overflow = match overflow {
-            LF_OVERFLOW_BLOCK => OverflowPolicy::Block,
-            LF_OVERFLOW_DROP_NEWEST => OverflowPolicy::DropNewest,
-            LF_OVERFLOW_DROP_OLDEST => OverflowPolicy::DropOldest,
-            other => {
-                set_last_error(format_args!("unknown overflow policy {other}"));
-                return lf_result::LF_INVALID_ARGUMENT;
-            }
-        };
-        lf_result::LF_OK
-    })
+    let parse = || match overflow {
+        LF_OVERFLOW_BLOCK => Ok(OverflowPolicy::Block),
+        LF_OVERFLOW_DROP_NEWEST => Ok(OverflowPolicy::DropNewest),
+        LF_OVERFLOW_DROP_OLDEST => Ok(OverflowPolicy::DropOldest),
+        other => Err(format!("unknown overflow policy {other}")),
+    };
+    store_parsed(options, parse, |o, v| o.overflow = Some(v))
 }
 
 /// Sets the longest a log call waits for room with `LF_OVERFLOW_BLOCK`, in milliseconds. After one call
-/// timed out, later calls drop at once until the sender makes progress again.
+/// timed out, later calls drop at once until the sender makes progress again. Default: `1000`.
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -214,13 +258,11 @@ pub unsafe extern "C" fn lf_options_set_block_timeout_ms(
     options: *mut lf_options,
     timeout_ms: u32,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.block_timeout = Duration::from_millis(timeout_ms.into());
-        lf_result::LF_OK
-    })
+    store(options, |o| o.block_timeout = Some(millis(timeout_ms)))
 }
 
 /// Sets the largest frame sent, in bytes (at least 1024); a larger record is truncated to fit.
+/// Default: `1048576` (1 MiB).
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -229,13 +271,11 @@ pub unsafe extern "C" fn lf_options_set_max_frame_bytes(
     options: *mut lf_options,
     bytes: usize,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.max_frame_bytes = bytes;
-        lf_result::LF_OK
-    })
+    store(options, |o| o.max_frame_bytes = Some(bytes))
 }
 
 /// Sets the lowest level sent; records below it return `LF_FILTERED` and cost almost nothing.
+/// Default: `0` (everything is sent).
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -244,25 +284,20 @@ pub unsafe extern "C" fn lf_options_set_min_level(
     options: *mut lf_options,
     level: i32,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.min_level = level.into();
-        lf_result::LF_OK
-    })
+    store(options, |o| o.min_level = Some(level.into()))
 }
 
-/// Sets libzmq's send high-water mark (`ZMQ_SNDHWM`, frames; not negative).
+/// Sets libzmq's send high-water mark (`ZMQ_SNDHWM`, frames; not negative). Default: `1000`.
 ///
 /// # Safety
 /// `options` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn lf_options_set_sndhwm(options: *mut lf_options, frames: i32) -> lf_result {
-    with_options(options, |o| {
-        o.core.sndhwm = frames;
-        lf_result::LF_OK
-    })
+    store(options, |o| o.sndhwm = Some(frames))
 }
 
 /// Sets the wait `lf_sender_free` uses when `lf_close` was not called, in milliseconds.
+/// Default: `5000`.
 ///
 /// # Safety
 /// `options` is NULL or live.
@@ -271,14 +306,12 @@ pub unsafe extern "C" fn lf_options_set_close_timeout_ms(
     options: *mut lf_options,
     timeout_ms: u32,
 ) -> lf_result {
-    with_options(options, |o| {
-        o.core.close_timeout = Duration::from_millis(timeout_ms.into());
-        lf_result::LF_OK
-    })
+    store(options, |o| o.close_timeout = Some(millis(timeout_ms)))
 }
 
-/// Sets the `lang` stamped on records: "c" (default), "java", "python" or "rust" (NUL-terminated,
-/// any case); another value gives `LF_INVALID_ARGUMENT`. Bindings built on this library set their own.
+/// Sets the `lang` stamped on records: "c", "java", "python" or "rust" (NUL-terminated, any case);
+/// another value gives `LF_INVALID_ARGUMENT`. Bindings built on this library set their own.
+/// Default (this library's own, not the core's): "c".
 ///
 /// # Safety
 /// `options` is NULL or live; `lang` is NULL or NUL-terminated.
@@ -287,12 +320,8 @@ pub unsafe extern "C" fn lf_options_set_lang(
     options: *mut lf_options,
     lang: *const c_char,
 ) -> lf_result {
-    with_options(options, |o| {
-        let lang = match required_text(lang, "lang") {
-            Ok(s) => s,
-            Err(e) => return e,
-        };
-        o.core.lang = match lang.to_ascii_lowercase().as_str() {
+    store_text(options, lang, "lang", |o, lang| {
+        o.lang = Some(match lang.to_ascii_lowercase().as_str() {
             "c" => Lang::C,
             "java" => Lang::Java,
             "python" => Lang::Python,
@@ -303,12 +332,12 @@ pub unsafe extern "C" fn lf_options_set_lang(
                 ));
                 return lf_result::LF_INVALID_ARGUMENT;
             }
-        };
+        });
         lf_result::LF_OK
     })
 }
 
-/// Sets the `host` stamped on records (NUL-terminated); the machine's host name by default.
+/// Sets the `host` stamped on records (NUL-terminated). Default: the machine's host name.
 ///
 /// # Safety
 /// `options` is NULL or live; `host` is NULL or NUL-terminated.
@@ -317,17 +346,14 @@ pub unsafe extern "C" fn lf_options_set_host(
     options: *mut lf_options,
     host: *const c_char,
 ) -> lf_result {
-    with_options(options, |o| match required_text(host, "host") {
-        Ok(s) => {
-            o.core.host = Some(s);
-            lf_result::LF_OK
-        }
-        Err(e) => e,
+    store_text(options, host, "host", |o, s| {
+        o.host = Some(s);
+        lf_result::LF_OK
     })
 }
 
-/// Sets the logger name used when a log call passes no logger (NULL or empty); "root" by default.
-/// A natural choice is the application's name.
+/// Sets the logger name used when a log call passes no logger (NULL or empty). A natural choice is the
+/// application's name. Default (this library's own): "root".
 ///
 /// # Safety
 /// `options` is NULL or live; `name` is NULL or NUL-terminated.
@@ -336,11 +362,8 @@ pub unsafe extern "C" fn lf_options_set_default_logger(
     options: *mut lf_options,
     name: *const c_char,
 ) -> lf_result {
-    with_options(options, |o| match required_text(name, "default logger") {
-        Ok(s) => {
-            o.default_logger = s;
-            lf_result::LF_OK
-        }
-        Err(e) => e,
+    store_text(options, name, "default logger", |o, s| {
+        o.default_logger = Some(s);
+        lf_result::LF_OK
     })
 }

@@ -154,3 +154,63 @@ fn header_declares_exactly_the_exported_functions() {
         .collect();
     assert!(zmq.is_empty(), "the shared library exports libzmq symbols");
 }
+
+/// The comment block right above the declaration of `function` in the header, joined into one line.
+fn doc_of(header: &str, function: &str) -> String {
+    let lines: Vec<&str> = header.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(&format!(" {function}(")))
+        .unwrap_or_else(|| panic!("{function} not declared in the header"));
+    let mut doc = Vec::new();
+    for line in lines[..at].iter().rev() {
+        let t = line.trim();
+        if t == "/**" {
+            break;
+        }
+        doc.push(t.trim_start_matches("*/").trim_start_matches('*').trim());
+    }
+    doc.reverse();
+    doc.join(" ")
+}
+
+/// Each `lf_options_set_<key>` whose key is a core option says `Default: ...` with the value in
+/// `spec/defaults.json` (the core's `SenderOptions::new`): the C docs cannot drift from the core.
+#[test]
+fn setters_document_the_core_defaults() {
+    let h = header();
+    let spec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("spec/defaults.json")).unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for (key, default) in spec["sender"].as_object().unwrap() {
+        let function = format!("lf_options_set_{key}");
+        // Not settable from C (the core default always applies), or the C library's own default
+        // (each binding stamps its own `lang`).
+        if !h.contains(&format!(" {function}(")) || key == "lang" {
+            continue;
+        }
+        let doc = doc_of(&h, &function);
+        let documented = doc
+            .split_once("Default: ")
+            .unwrap_or_else(|| panic!("{function}: no `Default: ` in its comment: {doc}"))
+            .1;
+        let expected = match (key.as_str(), default) {
+            ("host", serde_json::Value::Null) => "the machine's host name".to_string(),
+            // An enum value names its constant: "xpub" is `LF_MODE_XPUB`.
+            ("mode", v) => format!("`LF_MODE_{}`", v.as_str().unwrap().to_uppercase()),
+            ("overflow", v) => format!("`LF_OVERFLOW_{}`", v.as_str().unwrap().to_uppercase()),
+            (_, v) => format!("`{v}`"),
+        };
+        assert!(
+            documented.starts_with(&expected),
+            "{function}: documents {documented:?}, spec/defaults.json says {expected}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 9,
+        "only {checked} setters matched spec/defaults.json keys"
+    );
+}

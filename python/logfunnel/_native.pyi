@@ -26,21 +26,39 @@ class Sender:
         cls,
         endpoint: str,
         *,
-        mode: str = "xpub",
-        queue_capacity: int = 65536,
-        queue_max_bytes: int = 67108864,
-        overflow: str = "block",
-        block_timeout: float = 1.0,
-        max_frame_bytes: int = 1048576,
-        min_level: int = 0,
-        sndhwm: int = 1000,
-        heartbeat_ivl: float = 0.0,
-        heartbeat_timeout: float = 5.0,
-        reconnect_ivl: float = 0.1,
-        reconnect_ivl_max: float = 2.0,
-        close_timeout: float = 5.0,
+        mode: Optional[str] = None,
+        queue_capacity: Optional[int] = None,
+        queue_max_bytes: Optional[int] = None,
+        overflow: Optional[str] = None,
+        block_timeout: Optional[float] = None,
+        max_frame_bytes: Optional[int] = None,
+        min_level: Optional[int] = None,
+        sndhwm: Optional[int] = None,
+        heartbeat_ivl: Optional[float] = None,
+        heartbeat_timeout: Optional[float] = None,
+        reconnect_ivl: Optional[float] = None,
+        reconnect_ivl_max: Optional[float] = None,
+        close_timeout: Optional[float] = None,
         host: Optional[str] = None,
-    ) -> Sender: ...
+    ) -> Sender:
+        """An option left out (None) keeps the core's default (spec/defaults.json; durations here in
+        seconds):
+
+        - mode: "xpub"
+        - queue_capacity: 65536
+        - queue_max_bytes: 67108864
+        - overflow: "block"
+        - block_timeout: 1.0
+        - max_frame_bytes: 1048576
+        - min_level: 0
+        - sndhwm: 1000
+        - heartbeat_ivl: 0.0
+        - heartbeat_timeout: 5.0
+        - reconnect_ivl: 0.1
+        - reconnect_ivl_max: 2.0
+        - close_timeout: 5.0
+        - host: None
+        """
     def emit(
         self,
         record: logging.LogRecord,

@@ -1,5 +1,5 @@
-"""The logging handler: ``logfunnel.Handler`` and the process-wide hooks that make it safe to use in
-several processes (fork, multiprocessing, exit).
+"""The logging handler: ``logfunnel.Handler``, ``install`` and ``flush``. The process-wide hooks that
+make it safe to use in several processes (fork, multiprocessing, exit, SIGTERM) are in ``_lifecycle``.
 
 The handler is ordinary Python; each record is converted and queued by one native call
 (``_native.Sender.emit``), and a thread owned by the native sender writes it to a ZeroMQ socket. The
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 import time
-import weakref
 from typing import Any, Callable, Dict, Optional, Union
 
-from . import _native
+from . import _lifecycle, _native
 
 __all__ = ["Handler", "install", "flush", "DEFAULT_ENDPOINT"]
 
@@ -29,45 +26,49 @@ DEFAULT_EXIT_TIMEOUT = 5.0
 #: Hard cap, in seconds, of a default (exit-time) flush or close that keeps making progress.
 EXIT_MAX_WAIT = 60.0
 
-# Options passed through to the native sender, with their defaults (see README).
-_SENDER_OPTIONS: Dict[str, Any] = {
-    "mode": "xpub",
-    "queue_capacity": 65536,
-    "queue_max_bytes": 64 * 1024 * 1024,
-    "overflow": "block",
-    "block_timeout": 1.0,
-    "max_frame_bytes": _native.DEFAULT_MAX_FRAME_BYTES,
-    "sndhwm": 1000,
-    "heartbeat_ivl": 0.0,
-    "heartbeat_timeout": 5.0,
-    "reconnect_ivl": 0.1,
-    "reconnect_ivl_max": 2.0,
-    "host": None,
-}
+# Options passed through to the native sender; those not given keep the core's defaults (see
+# `_native.Sender`), so none are restated here.
+_SENDER_OPTIONS = frozenset(
+    {
+        "mode",
+        "queue_capacity",
+        "queue_max_bytes",
+        "overflow",
+        "block_timeout",
+        "max_frame_bytes",
+        "sndhwm",
+        "heartbeat_ivl",
+        "heartbeat_timeout",
+        "reconnect_ivl",
+        "reconnect_ivl_max",
+        "host",
+    }
+)
 
 # `Handler.handle` returns the record on 3.12+ (where filters may replace it), True before.
 _HANDLE_RETURNS_RECORD = sys.version_info >= (3, 12)
-
-# Every live handler of this process, for `flush()` and the exit hooks.
-_handlers: "weakref.WeakSet[Handler]" = weakref.WeakSet()
-_hooks_lock = threading.Lock()
-# The pid for which the multiprocessing exit hook / SIGTERM hook were installed.
-_finalizer_pid: Optional[int] = None
-_sigterm_pid: Optional[int] = None
 
 
 class Handler(logging.Handler):
     """Sends every record to a logfunnel collector (or any ZeroMQ ``SUB``/``PULL`` listener).
 
     ``endpoint`` is where the collector listens (``tcp://host:port`` or ``ipc:///path``); the handler
-    connects to it and keeps records queued while it is not there. Keyword options:
+    connects to it and keeps records queued while it is not there. Sender options (those left out
+    keep the core's defaults, shown here in parentheses; durations in seconds):
 
-    - ``queue_capacity`` (65536), ``queue_max_bytes`` (64 MiB): bounds of the in-memory queue.
-    - ``overflow``: ``"block"`` (wait up to ``block_timeout`` seconds, default 1.0, then drop),
+    - ``queue_capacity`` (65536), ``queue_max_bytes`` (67108864, 64 MiB): bounds of the in-memory
+      queue.
+    - ``overflow`` ("block"): ``"block"`` (wait up to ``block_timeout`` (1.0) seconds, then drop),
       ``"drop_newest"`` or ``"drop_oldest"``. Every dropped record is counted in ``stats()``.
-    - ``mode``: ``"xpub"`` (default; to a ``SUB``, waits for the subscription so nothing is lost) or
+    - ``mode`` ("xpub"): ``"xpub"`` (to a ``SUB``, waits for the subscription so nothing is lost) or
       ``"push"`` (to a ``PULL``).
-    - ``max_frame_bytes`` (1 MiB): larger records are truncated to fit (counted).
+    - ``max_frame_bytes`` (1048576, 1 MiB): larger records are truncated to fit (counted).
+    - ``host`` (None: the host name), ``sndhwm`` (1000), ``heartbeat_ivl`` (0.0: off),
+      ``heartbeat_timeout`` (5.0), ``reconnect_ivl`` (0.1), ``reconnect_ivl_max`` (2.0): see the
+      README.
+
+    Handler options:
+
     - ``exit_timeout`` (5.0): the longest ``flush()``, ``close()`` and the exit hooks wait *without
       progress* (a missing collector); while records keep moving to a slow collector they wait on,
       up to ``EXIT_MAX_WAIT`` (60 s) in all, so a backlog is not lost at exit.
@@ -80,8 +81,6 @@ class Handler(logging.Handler):
       the handlers (bounded by ``exit_timeout``) before dying of SIGTERM, so ``Pool.terminate()``
       loses nothing. A Python signal handler runs between bytecodes: a worker inside one long C call
       dies when that call returns. ``False`` keeps the immediate default.
-    - ``host``, ``sndhwm``, ``heartbeat_ivl``, ``heartbeat_timeout``, ``reconnect_ivl``,
-      ``reconnect_ivl_max``: see the README.
 
     The record travels as structured fields (message, level, logger, source location, process,
     thread, traceback, ``extra=`` fields) and the collector formats it.
@@ -97,7 +96,7 @@ class Handler(logging.Handler):
         send_formatted: bool = False,
         **options: Any,
     ) -> None:
-        unknown = sorted(set(options) - set(_SENDER_OPTIONS))
+        unknown = sorted(set(options) - _SENDER_OPTIONS)
         if unknown:
             raise TypeError(
                 "Handler() got unexpected keyword argument(s): %s" % ", ".join(unknown)
@@ -118,7 +117,7 @@ class Handler(logging.Handler):
         self._loss_reported = False
         # Subclasses that override `emit` get the standard `handle` (with the lock).
         self._fast = type(self).emit is Handler.emit
-        _register(self)
+        _lifecycle.register(self)
 
     @property
     def endpoint(self) -> str:
@@ -185,7 +184,7 @@ class Handler(logging.Handler):
             else:
                 delivered = self._native.close(float(timeout))
         finally:
-            _handlers.discard(self)
+            _lifecycle.forget(self)
             super().close()
         self._report_loss(delivered)
 
@@ -293,113 +292,9 @@ def flush(timeout: Optional[float] = None) -> bool:
     Before ``os._exit()`` call ``logging.shutdown()`` instead: it closes the handlers, and only a
     close makes sure the socket has written everything out before the process ends."""
     ok = True
-    for h in list(_handlers):
+    for h in _lifecycle.live_handlers():
         try:
             ok = h.flush(timeout) and ok
         except Exception:
             ok = False
     return ok
-
-
-def _close_at_exit() -> None:
-    # Close, not just flush: `flush` hands records to libzmq, and only closing (terminating the
-    # context, bounded by exit_timeout) makes libzmq write them out before the process is gone.
-    for h in list(_handlers):
-        try:
-            h.close()
-        except Exception:
-            pass
-
-
-def _in_multiprocessing_child() -> bool:
-    mp = sys.modules.get("multiprocessing")
-    if mp is None:
-        return False
-    try:
-        return mp.parent_process() is not None
-    except Exception:
-        return False
-
-
-def _register(handler: Handler) -> None:
-    with _hooks_lock:
-        _handlers.add(handler)
-    # A handler made inside a multiprocessing child (spawn/forkserver, or a Pool initializer) needs the
-    # child's exit hooks; a handler inherited through fork gets them from `_after_fork_in_child`.
-    if _in_multiprocessing_child():
-        _install_multiprocessing_finalizer()
-        if handler.flush_on_sigterm:
-            _install_sigterm_flush()
-
-
-def _install_multiprocessing_finalizer() -> None:
-    """multiprocessing children end with os._exit() after running `multiprocessing.util` finalizers,
-    so atexit (and logging.shutdown) never runs there: flush from such a finalizer instead."""
-    global _finalizer_pid
-    pid = os.getpid()
-    if _finalizer_pid == pid:
-        return
-    _finalizer_pid = pid
-    from multiprocessing import util
-
-    # Runs after every other finalizer (they may log too).
-    util.Finalize(None, _close_at_exit, exitpriority=-100)
-
-
-def _install_sigterm_flush() -> None:
-    """Pool.terminate() and Process.terminate() send SIGTERM. When the child still has the default
-    action, flush first (bounded), then die of SIGTERM as before."""
-    global _sigterm_pid
-    pid = os.getpid()
-    if _sigterm_pid == pid or threading.current_thread() is not threading.main_thread():
-        return
-    try:
-        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-            return
-        signal.signal(signal.SIGTERM, _on_sigterm)
-        _sigterm_pid = pid
-    except (ValueError, OSError):
-        pass
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    try:
-        _close_at_exit()
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-class _AfterForkToken:
-    """A weak-referenceable object for `multiprocessing.util.register_after_fork`."""
-
-
-_after_fork_token = _AfterForkToken()
-
-
-def _after_fork_in_child() -> None:
-    # The native senders rebuild their sockets and threads on first use in the child; only the
-    # Python-level exit hooks need work here.
-    global _finalizer_pid, _sigterm_pid, _hooks_lock
-    _hooks_lock = threading.Lock()  # another thread may have held it at the fork
-    _finalizer_pid = None
-    _sigterm_pid = None
-    if not _handlers:
-        return
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None:
-        # A multiprocessing child clears the finalizer registry right after the fork, then runs the
-        # after-fork callbacks: register the finalizer from there.
-        util.register_after_fork(_after_fork_token, _after_multiprocessing_fork)
-
-
-def _after_multiprocessing_fork(_token: Any) -> None:
-    if not _handlers or not _in_multiprocessing_child():
-        return
-    _install_multiprocessing_finalizer()
-    if any(h.flush_on_sigterm for h in list(_handlers)):
-        _install_sigterm_flush()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)

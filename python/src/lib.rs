@@ -4,8 +4,10 @@
 //! classes as ordinary Python; they delegate the work that must be fast or must not hold the GIL to the
 //! objects here:
 //!
-//! - [`sender::PySender`]: wraps the core [`logfunnel_core::Sender`]. Its `emit` reads a `LogRecord`,
-//!   builds the wire record and enqueues it in one call.
+//! - [`sender::PySender`]: wraps the core [`logfunnel_core::Sender`]; options not given keep the core's
+//!   defaults. Its `emit` reads a `LogRecord` ([`log_record`]), builds the wire record and enqueues it
+//!   in one call.
+//! - [`convert`]: Python values to JSON and text, and wire records back to `LogRecord` attributes.
 //! - [`receiver::PyReceiver`]: a `SUB`/`PULL` socket plus the core decoder, for `logfunnel.Listener`.
 //! - [`collector`]: runs the Rust collector in this process (`logfunnel.serve`) and the
 //!   `logfunnel-collector` command.
@@ -21,6 +23,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod collector;
 mod convert;
+mod log_record;
 mod receiver;
 mod sender;
 

@@ -8,6 +8,9 @@ import io.logfunnel.SenderOptions;
 import io.logfunnel.SocketMode;
 import io.logfunnel.Throwables;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ObjLongConsumer;
 import java.util.logging.ErrorManager;
 import java.util.logging.Filter;
 import java.util.logging.Formatter;
@@ -54,6 +57,14 @@ public class LogfunnelHandler extends Handler {
     private final LogfunnelSender sender;
     private final boolean includeCallerData;
 
+    /** The numeric sender options read from properties, each with its {@link SenderOptions} setter. */
+    private static final List<Map.Entry<String, ObjLongConsumer<SenderOptions>>> NUMBER_OPTIONS = List.of(
+            Map.entry("queueCapacity", SenderOptions::queueCapacity),
+            Map.entry("queueMaxBytes", SenderOptions::queueMaxBytes),
+            Map.entry("blockTimeoutMillis", SenderOptions::blockTimeoutMillis),
+            Map.entry("closeTimeoutMillis", SenderOptions::closeTimeoutMillis),
+            Map.entry("maxFrameBytes", SenderOptions::maxFrameBytes));
+
     /**
      * A handler configured from the {@link LogManager} properties named in the class comment.
      *
@@ -73,23 +84,13 @@ public class LogfunnelHandler extends Handler {
         if ((v = prop(m, prefix, "mode", null)) != null) {
             o.mode(SocketMode.parse(v));
         }
-        if ((v = prop(m, prefix, "queueCapacity", null)) != null) {
-            o.queueCapacity(number(prefix, "queueCapacity", v));
-        }
-        if ((v = prop(m, prefix, "queueMaxBytes", null)) != null) {
-            o.queueMaxBytes(number(prefix, "queueMaxBytes", v));
-        }
         if ((v = prop(m, prefix, "overflow", null)) != null) {
             o.overflow(OverflowPolicy.parse(v));
         }
-        if ((v = prop(m, prefix, "blockTimeoutMillis", null)) != null) {
-            o.blockTimeoutMillis(number(prefix, "blockTimeoutMillis", v));
-        }
-        if ((v = prop(m, prefix, "closeTimeoutMillis", null)) != null) {
-            o.closeTimeoutMillis(number(prefix, "closeTimeoutMillis", v));
-        }
-        if ((v = prop(m, prefix, "maxFrameBytes", null)) != null) {
-            o.maxFrameBytes(number(prefix, "maxFrameBytes", v));
+        for (Map.Entry<String, ObjLongConsumer<SenderOptions>> option : NUMBER_OPTIONS) {
+            if ((v = prop(m, prefix, option.getKey(), null)) != null) {
+                option.getValue().accept(o, number(prefix, option.getKey(), v));
+            }
         }
         if ((v = prop(m, prefix, "host", null)) != null) {
             o.host(v);

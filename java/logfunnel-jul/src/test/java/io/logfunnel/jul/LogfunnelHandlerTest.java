@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.logfunnel.Throwables;
 import io.logfunnel.testkit.ChildJvm;
-import io.logfunnel.testkit.Collector;
+import io.logfunnel.testkit.WithCollector;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,15 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The java.util.logging handler, configured from logging.properties, against a real collector. */
-class LogfunnelHandlerTest {
-    @TempDir
-    static Path dir;
-    static Collector collector;
+class LogfunnelHandlerTest extends WithCollector {
     static LogfunnelHandler handler;
 
     @BeforeAll
     static void setUp() throws Exception {
-        collector = Collector.start(dir);
         String props = """
                 io.logfunnel.jul.LogfunnelHandler.endpoint = %s
                 io.logfunnel.jul.LogfunnelHandler.level = ALL
@@ -50,7 +46,6 @@ class LogfunnelHandlerTest {
     static void tearDown() throws Exception {
         handler.close();
         LogManager.getLogManager().readConfiguration();
-        collector.close();
     }
 
     private static Logger logger(String name) {

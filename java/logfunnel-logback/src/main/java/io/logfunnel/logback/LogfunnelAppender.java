@@ -72,12 +72,12 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         this.mode = mode;
     }
 
-    /** Most records waiting in memory (default 65536). */
+    /** Most records waiting in memory (default: see {@link SenderOptions}). */
     public void setQueueCapacity(long queueCapacity) {
         this.queueCapacity = queueCapacity;
     }
 
-    /** Most bytes waiting in memory (default 64 MiB). */
+    /** Most bytes waiting in memory (default: see {@link SenderOptions}). */
     public void setQueueMaxBytes(long queueMaxBytes) {
         this.queueMaxBytes = queueMaxBytes;
     }
@@ -87,17 +87,17 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         this.overflow = overflow;
     }
 
-    /** Longest wait for room with {@code block}, milliseconds (default 500). */
+    /** Longest wait for room with {@code block}, milliseconds (default: see {@link SenderOptions}). */
     public void setBlockTimeoutMillis(long blockTimeoutMillis) {
         this.blockTimeoutMillis = blockTimeoutMillis;
     }
 
-    /** Longest wait of {@code stop()} and of the JVM-exit flush, milliseconds (default 5000). */
+    /** Longest wait of {@code stop()} and of the JVM-exit flush, milliseconds (default {@link SenderOptions#DEFAULT_CLOSE_TIMEOUT_MILLIS}). */
     public void setCloseTimeoutMillis(long closeTimeoutMillis) {
         this.closeTimeoutMillis = closeTimeoutMillis;
     }
 
-    /** Largest record in bytes (default 1 MiB); larger ones are truncated. */
+    /** Largest record in bytes (default: see {@link SenderOptions}); larger ones are truncated. */
     public void setMaxFrameBytes(long maxFrameBytes) {
         this.maxFrameBytes = maxFrameBytes;
     }

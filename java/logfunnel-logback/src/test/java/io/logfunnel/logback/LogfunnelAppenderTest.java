@@ -12,6 +12,7 @@ import io.logfunnel.SenderStats;
 import io.logfunnel.Throwables;
 import io.logfunnel.testkit.ChildJvm;
 import io.logfunnel.testkit.Collector;
+import io.logfunnel.testkit.WithCollector;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,15 +32,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /** The Logback appender, configured by logback.xml, against a real collector. */
-class LogfunnelAppenderTest {
-    @TempDir
-    static Path dir;
-    static Collector collector;
+class LogfunnelAppenderTest extends WithCollector {
     static LoggerContext ctx;
 
     @BeforeAll
     static void setUp() throws Exception {
-        collector = Collector.start(dir);
         ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         Configs.configure(ctx, Configs.xml(collector.endpoint(), true));
         assertTrue(Configs.appender(ctx).isStarted(), Configs.statuses(ctx));
@@ -48,7 +45,6 @@ class LogfunnelAppenderTest {
     @AfterAll
     static void tearDown() throws Exception {
         ctx.reset();
-        collector.close();
     }
 
     @Test

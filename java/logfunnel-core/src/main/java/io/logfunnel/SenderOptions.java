@@ -1,10 +1,15 @@
 package io.logfunnel;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
- * Settings for {@link LogfunnelSender#open(SenderOptions)}. Unset values keep the native library's
- * defaults; {@link LogfunnelSender#open} takes a copy, so one instance can be reused.
+ * Settings for {@link LogfunnelSender#open(SenderOptions)}. Only the options set here are passed to the
+ * native library; the others keep the core's defaults (listed below; {@code spec/defaults.json}, checked
+ * by {@code SenderOptionsDefaultsTest}). {@link LogfunnelSender#open} takes a copy, so one instance can be
+ * reused.
  *
  * <table>
  *   <caption>Options and defaults</caption>
@@ -13,14 +18,14 @@ import java.util.Objects;
  *       collector</td></tr>
  *   <tr><td>mode</td><td>{@link SocketMode#XPUB}</td><td>socket type; the collector's {@code bind}
  *       (XPUB) or {@code pull} (PUSH) list must hold the endpoint</td></tr>
- *   <tr><td>queueCapacity</td><td>65536 records</td><td>records waiting in memory at most</td></tr>
- *   <tr><td>queueMaxBytes</td><td>64 MiB</td><td>bytes waiting in memory at most (approximate)</td></tr>
+ *   <tr><td>queueCapacity</td><td>65536 (records)</td><td>records waiting in memory at most</td></tr>
+ *   <tr><td>queueMaxBytes</td><td>67108864 (64 MiB)</td><td>bytes waiting in memory at most (approximate)</td></tr>
  *   <tr><td>overflow</td><td>{@link OverflowPolicy#BLOCK}</td><td>what a log call does when the queue is
  *       full</td></tr>
- *   <tr><td>blockTimeoutMillis</td><td>500</td><td>longest wait for room with BLOCK</td></tr>
- *   <tr><td>maxFrameBytes</td><td>1 MiB</td><td>larger records are truncated</td></tr>
+ *   <tr><td>blockTimeoutMillis</td><td>1000</td><td>longest wait for room with BLOCK</td></tr>
+ *   <tr><td>maxFrameBytes</td><td>1048576 (1 MiB)</td><td>larger records are truncated</td></tr>
  *   <tr><td>minLevel</td><td>0</td><td>records below it are counted as filtered, not sent</td></tr>
- *   <tr><td>sndhwm</td><td>10000</td><td>ZeroMQ's send high-water mark, frames</td></tr>
+ *   <tr><td>sndhwm</td><td>1000</td><td>ZeroMQ's send high-water mark, frames</td></tr>
  *   <tr><td>closeTimeoutMillis</td><td>5000</td><td>longest wait of {@link LogfunnelSender#close()},
  *       of the shutdown hook, and of appender/handler close</td></tr>
  *   <tr><td>host</td><td>the machine's host name</td><td>{@code host} field of every record</td></tr>
@@ -163,44 +168,28 @@ public final class SenderOptions {
         return shutdownHook;
     }
 
-    SocketMode modeOrNull() {
-        return mode;
-    }
-
-    Long queueCapacityOrNull() {
-        return queueCapacity;
-    }
-
-    Long queueMaxBytesOrNull() {
-        return queueMaxBytes;
-    }
-
-    OverflowPolicy overflowOrNull() {
-        return overflow;
-    }
-
-    Long blockTimeoutMillisOrNull() {
-        return blockTimeoutMillis;
-    }
-
-    Long maxFrameBytesOrNull() {
-        return maxFrameBytes;
-    }
-
-    Integer minLevelOrNull() {
-        return minLevel;
-    }
-
-    Integer sndhwmOrNull() {
-        return sndhwm;
-    }
-
-    String hostOrNull() {
-        return host;
-    }
-
-    String defaultLoggerOrNull() {
-        return defaultLogger;
+    /**
+     * Hands each option that was set to {@code setter} as the name of its C setter
+     * ({@code lf_options_set_<name>}) and its value in that setter's Java type ({@link
+     * Native#setOption}); options not set are left out, so the native defaults apply.
+     */
+    void forEachSet(BiConsumer<String, Object> setter) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("mode", mode == null ? null : mode.code);
+        values.put("queue_capacity", queueCapacity);
+        values.put("queue_max_bytes", queueMaxBytes);
+        values.put("overflow", overflow == null ? null : overflow.code);
+        values.put("block_timeout_ms", blockTimeoutMillis == null ? null : (int) (long) blockTimeoutMillis);
+        values.put("max_frame_bytes", maxFrameBytes);
+        values.put("min_level", minLevel);
+        values.put("sndhwm", sndhwm);
+        values.put("host", host);
+        values.put("default_logger", defaultLogger);
+        values.forEach((name, value) -> {
+            if (value != null) {
+                setter.accept(name, value);
+            }
+        });
     }
 
     private static long positive(long v, String name) {

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.logfunnel.testkit.Collector;
-import java.nio.file.Path;
+import io.logfunnel.testkit.WithCollector;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,26 +16,10 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The binding itself against a real collector: every field of lf_record, outcomes, close, stats. */
-class SenderTest {
-    @TempDir
-    static Path dir;
-    static Collector collector;
-
-    @BeforeAll
-    static void startCollector() throws Exception {
-        collector = Collector.start(dir);
-    }
-
-    @AfterAll
-    static void stopCollector() throws Exception {
-        collector.close();
-    }
+class SenderTest extends WithCollector {
 
     private static LogfunnelSender open() {
         return LogfunnelSender.open(new SenderOptions().endpoint(collector.endpoint()).closeTimeoutMillis(10_000));

@@ -14,6 +14,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The C functions and structs of {@code include/logfunnel.h}, as FFM method handles and layouts. Loaded on
@@ -114,19 +116,8 @@ final class Native {
 
     static final MethodHandle OPTIONS_NEW;
     static final MethodHandle OPTIONS_FREE;
-    static final MethodHandle OPTIONS_SET_ENDPOINT;
-    static final MethodHandle OPTIONS_SET_MODE;
-    static final MethodHandle OPTIONS_SET_QUEUE_CAPACITY;
-    static final MethodHandle OPTIONS_SET_QUEUE_MAX_BYTES;
-    static final MethodHandle OPTIONS_SET_OVERFLOW;
-    static final MethodHandle OPTIONS_SET_BLOCK_TIMEOUT_MS;
-    static final MethodHandle OPTIONS_SET_MAX_FRAME_BYTES;
-    static final MethodHandle OPTIONS_SET_MIN_LEVEL;
-    static final MethodHandle OPTIONS_SET_SNDHWM;
-    static final MethodHandle OPTIONS_SET_CLOSE_TIMEOUT_MS;
-    static final MethodHandle OPTIONS_SET_LANG;
-    static final MethodHandle OPTIONS_SET_HOST;
-    static final MethodHandle OPTIONS_SET_DEFAULT_LOGGER;
+    /** {@code lf_options_set_<name>} by {@code <name>}; each takes the options and one value. */
+    private static final Map<String, MethodHandle> OPTION_SETTERS = new HashMap<>();
     static final MethodHandle SENDER_NEW;
     static final MethodHandle SENDER_FREE;
     static final MethodHandle LOG_RECORD;
@@ -142,25 +133,16 @@ final class Native {
         SymbolLookup lib = NativeLibrary.lookup();
         OPTIONS_NEW = fn(lib, "lf_options_new", FunctionDescriptor.of(ADDRESS));
         OPTIONS_FREE = fn(lib, "lf_options_free", FunctionDescriptor.ofVoid(ADDRESS));
-        OPTIONS_SET_ENDPOINT = fn(lib, "lf_options_set_endpoint", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        OPTIONS_SET_MODE = fn(lib, "lf_options_set_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_QUEUE_CAPACITY = fn(lib, "lf_options_set_queue_capacity",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, SIZE_T));
-        OPTIONS_SET_QUEUE_MAX_BYTES = fn(lib, "lf_options_set_queue_max_bytes",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, SIZE_T));
-        OPTIONS_SET_OVERFLOW = fn(lib, "lf_options_set_overflow", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_BLOCK_TIMEOUT_MS = fn(lib, "lf_options_set_block_timeout_ms",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_MAX_FRAME_BYTES = fn(lib, "lf_options_set_max_frame_bytes",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, SIZE_T));
-        OPTIONS_SET_MIN_LEVEL = fn(lib, "lf_options_set_min_level", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_SNDHWM = fn(lib, "lf_options_set_sndhwm", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_CLOSE_TIMEOUT_MS = fn(lib, "lf_options_set_close_timeout_ms",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        OPTIONS_SET_LANG = fn(lib, "lf_options_set_lang", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        OPTIONS_SET_HOST = fn(lib, "lf_options_set_host", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        OPTIONS_SET_DEFAULT_LOGGER = fn(lib, "lf_options_set_default_logger",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        for (String name : new String[] {"endpoint", "lang", "host", "default_logger"}) {
+            setter(lib, name, ADDRESS);
+        }
+        for (String name : new String[] {"mode", "overflow", "block_timeout_ms", "min_level", "sndhwm",
+                "close_timeout_ms"}) {
+            setter(lib, name, JAVA_INT);
+        }
+        for (String name : new String[] {"queue_capacity", "queue_max_bytes", "max_frame_bytes"}) {
+            setter(lib, name, SIZE_T);
+        }
         SENDER_NEW = fn(lib, "lf_sender_new", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         SENDER_FREE = fn(lib, "lf_sender_free", FunctionDescriptor.ofVoid(ADDRESS));
         LOG_RECORD = fn(lib, "lf_log_record", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
@@ -170,6 +152,27 @@ final class Native {
         RESULT_MESSAGE = fn(lib, "lf_result_message", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         LAST_ERROR = fn(lib, "lf_last_error", FunctionDescriptor.of(ADDRESS));
         VERSION = fn(lib, "lf_version", FunctionDescriptor.of(ADDRESS));
+    }
+
+    private static void setter(SymbolLookup lib, String name, ValueLayout value) {
+        OPTION_SETTERS.put(name, fn(lib, "lf_options_set_" + name, FunctionDescriptor.of(JAVA_INT, ADDRESS, value)));
+    }
+
+    /**
+     * Calls {@code lf_options_set_<name>(options, value)}: {@code value} is an {@code Integer} for C
+     * {@code int32_t}/{@code uint32_t}/enum parameters, a {@code Long} for {@code size_t}, a
+     * {@code MemorySegment} for strings. Returns the {@code lf_result}.
+     */
+    static int setOption(MemorySegment options, String name, Object value) {
+        MethodHandle h = OPTION_SETTERS.get(name);
+        if (h == null) {
+            throw new IllegalArgumentException("no lf_options_set_" + name);
+        }
+        try {
+            return (int) h.invoke(options, value);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     private static long off(StructLayout layout, String name) {

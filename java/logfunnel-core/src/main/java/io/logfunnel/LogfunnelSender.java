@@ -76,50 +76,12 @@ public final class LogfunnelSender implements AutoCloseable {
         }
         boolean consumed = false;
         try (Arena arena = Arena.ofConfined()) {
-            check("lf_options_set_endpoint", (int) Native.OPTIONS_SET_ENDPOINT.invokeExact(opts,
-                    arena.allocateFrom(o.endpoint())));
-            check("lf_options_set_lang", (int) Native.OPTIONS_SET_LANG.invokeExact(opts, arena.allocateFrom("java")));
+            setOption(opts, "endpoint", arena.allocateFrom(o.endpoint()));
+            setOption(opts, "lang", arena.allocateFrom("java"));
             // lf_sender_free (without lf_close) waits this long too.
-            check("lf_options_set_close_timeout_ms",
-                    (int) Native.OPTIONS_SET_CLOSE_TIMEOUT_MS.invokeExact(opts, (int) o.closeTimeoutMillis()));
-            if (o.modeOrNull() != null) {
-                check("lf_options_set_mode", (int) Native.OPTIONS_SET_MODE.invokeExact(opts, o.modeOrNull().code));
-            }
-            if (o.queueCapacityOrNull() != null) {
-                check("lf_options_set_queue_capacity",
-                        (int) Native.OPTIONS_SET_QUEUE_CAPACITY.invokeExact(opts, (long) o.queueCapacityOrNull()));
-            }
-            if (o.queueMaxBytesOrNull() != null) {
-                check("lf_options_set_queue_max_bytes",
-                        (int) Native.OPTIONS_SET_QUEUE_MAX_BYTES.invokeExact(opts, (long) o.queueMaxBytesOrNull()));
-            }
-            if (o.overflowOrNull() != null) {
-                check("lf_options_set_overflow",
-                        (int) Native.OPTIONS_SET_OVERFLOW.invokeExact(opts, o.overflowOrNull().code));
-            }
-            if (o.blockTimeoutMillisOrNull() != null) {
-                check("lf_options_set_block_timeout_ms", (int) Native.OPTIONS_SET_BLOCK_TIMEOUT_MS.invokeExact(opts,
-                        (int) (long) o.blockTimeoutMillisOrNull()));
-            }
-            if (o.maxFrameBytesOrNull() != null) {
-                check("lf_options_set_max_frame_bytes",
-                        (int) Native.OPTIONS_SET_MAX_FRAME_BYTES.invokeExact(opts, (long) o.maxFrameBytesOrNull()));
-            }
-            if (o.minLevelOrNull() != null) {
-                check("lf_options_set_min_level",
-                        (int) Native.OPTIONS_SET_MIN_LEVEL.invokeExact(opts, (int) o.minLevelOrNull()));
-            }
-            if (o.sndhwmOrNull() != null) {
-                check("lf_options_set_sndhwm", (int) Native.OPTIONS_SET_SNDHWM.invokeExact(opts, (int) o.sndhwmOrNull()));
-            }
-            if (o.hostOrNull() != null) {
-                check("lf_options_set_host",
-                        (int) Native.OPTIONS_SET_HOST.invokeExact(opts, arena.allocateFrom(o.hostOrNull())));
-            }
-            if (o.defaultLoggerOrNull() != null) {
-                check("lf_options_set_default_logger", (int) Native.OPTIONS_SET_DEFAULT_LOGGER.invokeExact(opts,
-                        arena.allocateFrom(o.defaultLoggerOrNull())));
-            }
+            setOption(opts, "close_timeout_ms", (int) o.closeTimeoutMillis());
+            o.forEachSet((name, value) ->
+                    setOption(opts, name, value instanceof String text ? arena.allocateFrom(text) : value));
             MemorySegment out = arena.allocate(ADDRESS);
             consumed = true; // lf_sender_new takes the options over whatever it returns
             check("lf_sender_new", (int) Native.SENDER_NEW.invokeExact(opts, out));
@@ -142,6 +104,10 @@ public final class LogfunnelSender implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static void setOption(MemorySegment opts, String name, Object value) {
+        check("lf_options_set_" + name, Native.setOption(opts, name, value));
     }
 
     private static void check(String what, int code) {
