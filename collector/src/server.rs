@@ -33,19 +33,16 @@
 //! println!("{}", summary.stats.line());
 //! ```
 
-use crate::config::ColourChoice;
-use crate::config::{Config, ConfigError, FsyncPolicy, ResolvedSink, SinkKind, StreamName};
-use crate::format::{Formatter, Style};
+use crate::config::{Config, ConfigError, FsyncPolicy, SinkSpec};
 use crate::gaps::SeqOutcome;
 use crate::metrics::{self, Metrics, Stats};
-use crate::sink::{
-    Colour, ConsoleSink, FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink, SinkError,
-};
+use crate::sink::open::{check_paths, open_sinks, OpenedSinks};
+use crate::sink::SinkError;
 use crate::warn::{Warner, PREFIX};
 use logfunnel_core::{decode_view_into, DecodeLimits, RecordView};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -308,7 +305,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
     let metrics = Arc::new(Metrics::new(
         resolved
             .iter()
-            .map(|r| (r.label.clone(), r.config.kind.as_str()))
+            .map(|r| (r.label.clone(), r.kind.as_str()))
             .collect(),
         config.max_senders,
     ));
@@ -397,7 +394,7 @@ pub fn run(config: Config, shutdown: Shutdown) -> Result<Summary, CollectorError
 /// What `--check-config` does: validates, then checks that every sink path could be written and
 /// every endpoint and the metrics address could be bound (binding and closing at once). Creates no
 /// file or directory.
-pub fn check(config: &Config) -> Result<Vec<ResolvedSink>, CollectorError> {
+pub fn check(config: &Config) -> Result<Vec<SinkSpec>, CollectorError> {
     let resolved = config.resolve_sinks()?;
     let ctx = zmq::Context::new();
     for (list, kind, name) in [
@@ -425,60 +422,8 @@ pub fn check(config: &Config) -> Result<Vec<ResolvedSink>, CollectorError> {
             source,
         })?;
     }
-    for r in &resolved {
-        if let Some(path) = &r.config.path {
-            check_writable(path).map_err(|reason| CollectorError::NotWritable {
-                index: r.index,
-                path: path.clone(),
-                reason,
-            })?;
-        }
-    }
+    check_paths(&resolved)?;
     Ok(resolved)
-}
-
-/// Whether `path` could be opened for appending, without creating anything: an existing file is
-/// opened (not created), otherwise the nearest existing ancestor directory must be writable.
-fn check_writable(path: &Path) -> Result<(), String> {
-    if path.exists() {
-        if path.is_dir() {
-            return Err("it is a directory".into());
-        }
-        return std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
-    }
-    let mut dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    if dir.as_os_str().is_empty() {
-        dir = PathBuf::from(".");
-    }
-    while !dir.exists() {
-        match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
-            _ => {
-                dir = PathBuf::from(".");
-                break;
-            }
-        }
-    }
-    if !dir.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
-    }
-    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()))
-        .map_err(|_| "the path contains a NUL byte".to_string())?;
-    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
-    let ok = unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } == 0;
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "directory {} is not writable: {}",
-            dir.display(),
-            std::io::Error::last_os_error()
-        ))
-    }
 }
 
 fn receiving_socket(
@@ -511,130 +456,6 @@ fn receiving_socket(
 
 fn last_endpoint(s: &zmq::Socket) -> Option<String> {
     s.get_last_endpoint().ok().and_then(|r| r.ok())
-}
-
-/// A sink with what the writer needs to feed it.
-struct RunSink {
-    label: String,
-    index: usize,
-    kind: SinkKind,
-    level: i64,
-    route: crate::route::Route,
-    /// Index of the formatter (sinks with the same format share one line per record).
-    format_slot: Option<usize>,
-    sink: Box<dyn Sink>,
-}
-
-struct OpenedSinks {
-    sinks: Vec<RunSink>,
-    formatters: Vec<Formatter>,
-}
-
-fn open_sinks(resolved: &[ResolvedSink]) -> Result<OpenedSinks, CollectorError> {
-    let mut formatters: Vec<Formatter> = Vec::new();
-    let mut keys: Vec<(String, Style, Option<String>, bool)> = Vec::new();
-    let mut sinks = Vec::with_capacity(resolved.len());
-    for r in resolved {
-        let c = &r.config;
-        let format_slot = if c.kind == SinkKind::Jsonl {
-            None
-        } else {
-            let key = (r.format.clone(), r.style, c.datefmt.clone(), c.utc);
-            Some(match keys.iter().position(|k| *k == key) {
-                Some(i) => i,
-                None => {
-                    let f = Formatter::new_with_style(&r.format, r.style)
-                        .and_then(|f| f.with_datefmt(c.datefmt.as_deref()))
-                        .map_err(|e| ConfigError::Invalid {
-                            key: format!("sink[{}].format", r.index),
-                            message: e.to_string(),
-                        })?
-                        .with_utc(c.utc);
-                    formatters.push(f);
-                    keys.push(key);
-                    formatters.len() - 1
-                }
-            })
-        };
-        let sink_err = |source| CollectorError::Sink {
-            index: r.index,
-            source,
-        };
-        let sink: Box<dyn Sink> = match c.kind {
-            SinkKind::Console => {
-                let colour = match c.colour.unwrap_or_default() {
-                    ColourChoice::Auto => Colour::Auto,
-                    ColourChoice::Always => Colour::Always,
-                    ColourChoice::Never => Colour::Never,
-                };
-                let s = match c.stream.unwrap_or_default() {
-                    StreamName::Stderr => ConsoleSink::stderr(),
-                    StreamName::Stdout => ConsoleSink::stdout(),
-                };
-                Box::new(s.colour(colour))
-            }
-            SinkKind::File | SinkKind::RotatingFile | SinkKind::Jsonl => {
-                let path = c.path.as_ref().expect("validated: file sinks have a path");
-                create_parent(path).map_err(sink_err)?;
-                if c.has_rotation() {
-                    let mut rotation = match r.when {
-                        Some(when) => {
-                            let t = Rotation::timed(
-                                when,
-                                c.interval.unwrap_or_else(crate::config::default_interval),
-                                c.utc,
-                            );
-                            match r.at_time {
-                                Some((h, m, s)) => t.at_time(h, m, s),
-                                None => t,
-                            }
-                        }
-                        None => Rotation::never(),
-                    };
-                    if let Some(n) = c.max_bytes {
-                        rotation = rotation.and_size(n);
-                    }
-                    let options = RotatingOptions::new()
-                        .backup_count(
-                            c.backup_count
-                                .unwrap_or_else(crate::config::default_backup_count)
-                                as usize,
-                        )
-                        .compress(c.compress.unwrap_or(false))
-                        .max_age(
-                            c.max_age_days
-                                .map(|d| Duration::from_secs(u64::from(d) * 86_400)),
-                        );
-                    Box::new(RotatingFileSink::open(path, rotation, options).map_err(sink_err)?)
-                } else {
-                    Box::new(FileSink::open(path).map_err(sink_err)?)
-                }
-            }
-        };
-        sinks.push(RunSink {
-            label: r.label.clone(),
-            index: r.index,
-            kind: c.kind,
-            level: r.level,
-            route: r.route.clone(),
-            format_slot,
-            sink,
-        });
-    }
-    Ok(OpenedSinks { sinks, formatters })
-}
-
-/// Creates a sink's missing directories, so a config like `path = "logs/app.log"` runs as written.
-fn create_parent(path: &Path) -> Result<(), SinkError> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
-            .map_err(|source| SinkError::Io {
-                op: "create the directory of",
-                path: path.to_path_buf(),
-                source,
-            }),
-        _ => Ok(()),
-    }
 }
 
 impl RunningCollector {
@@ -1261,11 +1082,7 @@ impl Writer {
 
     fn flush_all(&mut self, sync: bool) {
         for s in self.sinks.sinks.iter_mut() {
-            let result = if sync && s.kind != SinkKind::Console {
-                s.sink.sync()
-            } else {
-                s.sink.flush()
-            };
+            let result = if sync { s.sink.sync() } else { s.sink.flush() };
             if let Err(e) = result {
                 sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
             }

@@ -33,6 +33,7 @@ mod clock;
 mod compress;
 mod console;
 mod file;
+pub(crate) mod open;
 pub mod rotating;
 mod rotation;
 
@@ -51,7 +52,8 @@ pub trait Sink: Send {
     fn flush(&mut self) -> io::Result<()>;
     /// Reopens the file by path (SIGHUP after an external logrotate); no-op for the console.
     fn reopen(&mut self) -> io::Result<()>;
-    /// fsync policy hook: flushes, then makes the written data durable (`fdatasync`).
+    /// fsync policy hook: flushes, then makes the written data durable (`fdatasync`). A sink with
+    /// nothing to make durable (the console) just flushes, so the runtime calls it on every sink.
     fn sync(&mut self) -> io::Result<()>;
     /// Errors from background work (compression of rotated files) since the last call, for the
     /// runtime to report. Such errors never lose data: the uncompressed backup stays.
