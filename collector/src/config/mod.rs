@@ -354,7 +354,7 @@ impl Config<SinkTable> {
             .sinks
             .into_iter()
             .enumerate()
-            .map(|(i, t)| t.into_config(i))
+            .map(|(i, t)| t.into_config(&format!("sink[{i}].")))
             .collect::<Result<_, _>>()?;
         Ok(Config {
             bind: self.bind,
@@ -449,6 +449,21 @@ mod tests {
         assert!(e.starts_with("TOML: sink[0].max_bytes: "), "{e}");
         assert!(
             e.contains("invalid type: string \"big\", expected u64"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_sink_deserializes_on_its_own_too() {
+        let s: SinkConfig = serde_json::from_str(r#"{"path": "a.log", "kind": "file"}"#).unwrap();
+        assert_eq!(s, SinkConfig::from(FileSinkConfig::new("a.log")));
+        let e = serde_json::from_str::<SinkConfig>(
+            r#"{"kind": "file", "path": "a", "stream": "stdout"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("stream: only used by kind \"console\""),
             "{e}"
         );
     }

@@ -268,41 +268,26 @@ impl SinkConfig {
 
     /// The keys every kind takes.
     pub fn common(&self) -> &SinkCommon {
-        match self {
-            SinkConfig::File(c) => &c.common,
-            SinkConfig::RotatingFile(c) => &c.file.common,
-            SinkConfig::Jsonl(c) => &c.common,
-            SinkConfig::Console(c) => &c.common,
-        }
-    }
-
-    /// The keys every kind takes, to change them.
-    pub fn common_mut(&mut self) -> &mut SinkCommon {
-        match self {
-            SinkConfig::File(c) => &mut c.common,
-            SinkConfig::RotatingFile(c) => &mut c.file.common,
-            SinkConfig::Jsonl(c) => &mut c.common,
-            SinkConfig::Console(c) => &mut c.common,
-        }
+        self.parts().0
     }
 
     /// The file written, for the file kinds.
     pub fn path(&self) -> Option<&Path> {
-        match self {
-            SinkConfig::File(c) => Some(&c.path),
-            SinkConfig::RotatingFile(c) => Some(&c.file.path),
-            SinkConfig::Jsonl(c) => Some(&c.path),
-            SinkConfig::Console(_) => None,
-        }
+        self.parts().1
     }
 
     /// The line format, for every kind but `jsonl`.
     pub fn line(&self) -> Option<&LineConfig> {
+        self.parts().2
+    }
+
+    /// The parts the accessors above read, found in one place.
+    fn parts(&self) -> (&SinkCommon, Option<&Path>, Option<&LineConfig>) {
         match self {
-            SinkConfig::File(c) => Some(&c.line),
-            SinkConfig::RotatingFile(c) => Some(&c.file.line),
-            SinkConfig::Console(c) => Some(&c.line),
-            SinkConfig::Jsonl(_) => None,
+            SinkConfig::File(c) => (&c.common, Some(&c.path), Some(&c.line)),
+            SinkConfig::RotatingFile(c) => (&c.file.common, Some(&c.file.path), Some(&c.file.line)),
+            SinkConfig::Jsonl(c) => (&c.common, Some(&c.path), None),
+            SinkConfig::Console(c) => (&c.common, None, Some(&c.line)),
         }
     }
 

@@ -116,6 +116,16 @@ pub(crate) struct SinkTable {
     colour: Colour,
 }
 
+/// For a sink deserialized on its own (not through [`Config::from_toml_str`](super::Config), which
+/// names the sink too): a key of another kind is an error naming the key.
+impl<'de> Deserialize<'de> for SinkConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SinkConfig, D::Error> {
+        SinkTable::deserialize(d)?
+            .into_config("")
+            .map_err(de::Error::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for SinkTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SinkTable, D::Error> {
         d.deserialize_map(TableVisitor)
@@ -170,10 +180,10 @@ impl<'de> Visitor<'de> for TableVisitor {
 }
 
 impl SinkTable {
-    /// The typed config of sink `index`, or the first key its kind does not take.
-    pub(crate) fn into_config(self, index: usize) -> Result<SinkConfig, ConfigError> {
+    /// The typed config, or the first key its kind does not take, named `{prefix}{key}`.
+    pub(crate) fn into_config(self, prefix: &str) -> Result<SinkConfig, ConfigError> {
         let kind = self.kind.expect("the visitor requires kind");
-        let key = |k: &str| format!("sink[{index}].{k}");
+        let key = |k: &str| format!("{prefix}{k}");
         if let Some((k, why)) = self
             .given
             .iter()
