@@ -1,7 +1,7 @@
 //! The logfunnel collector: receives records over ZeroMQ, decodes, formats, routes, rotates and writes.
 //!
 //! The data path, one module per step: [`config`] (what to do) → [`server`] (sockets, receiving and
-//! writing threads, drain) → [`route`] (which sink takes a record) → [`format`] (Python `logging`
+//! writing threads, drain) → [`route`] (which sink takes a record) → [`format`](mod@format) (Python `logging`
 //! format strings) → [`sink`] (files, rotation, console). Beside it: [`gaps`] (records lost according
 //! to the senders' sequence numbers), [`metrics`] (counters, stats line, Prometheus endpoint),
 //! [`tail`] (the live view) and [`cli`] (the `logfunnel-collector` program, also run by the Python
