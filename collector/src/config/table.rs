@@ -191,44 +191,52 @@ impl SinkTable {
         {
             return Err(invalid(key(k.name()), why));
         }
-        let path = match (self.path, kind) {
-            (_, SinkKind::Console) => PathBuf::new(),
-            (Some(p), _) => p,
-            (None, kind) => {
-                return Err(invalid(
+        let SinkTable {
+            given,
+            common,
+            path,
+            line,
+            rotation,
+            stream,
+            colour,
+            ..
+        } = self;
+        let path = || {
+            path.ok_or_else(|| {
+                invalid(
                     key("path"),
                     format!("required for kind {:?}", kind.as_str()),
-                ))
-            }
-        };
-        let file = FileSinkConfig {
-            common: self.common,
-            path,
-            line: self.line,
+                )
+            })
         };
         Ok(match kind {
-            SinkKind::File => file.into(),
+            SinkKind::Console => ConsoleSinkConfig {
+                common,
+                line,
+                stream,
+                colour,
+            }
+            .into(),
+            SinkKind::File => FileSinkConfig {
+                common,
+                path: path()?,
+                line,
+            }
+            .into(),
             SinkKind::RotatingFile => RotatingFileSinkConfig {
-                file,
-                rotation: self.rotation,
+                file: FileSinkConfig {
+                    common,
+                    path: path()?,
+                    line,
+                },
+                rotation,
             }
             .into(),
             SinkKind::Jsonl => JsonlSinkConfig {
-                utc: file.line.utc,
-                common: file.common,
-                path: file.path,
-                rotation: self
-                    .given
-                    .iter()
-                    .any(|k| k.is_rotation())
-                    .then_some(self.rotation),
-            }
-            .into(),
-            SinkKind::Console => ConsoleSinkConfig {
-                common: file.common,
-                line: file.line,
-                stream: self.stream,
-                colour: self.colour,
+                common,
+                path: path()?,
+                utc: line.utc,
+                rotation: given.iter().any(|k| k.is_rotation()).then_some(rotation),
             }
             .into(),
         })
