@@ -2,7 +2,7 @@
 //! JSON ([`Config::from_json_str`], used by the Python package's `logfunnel.serve(...)`).
 //!
 //! - [`Config`] (this file): the top-level keys, their named defaults, parsing, [`ConfigError`].
-//! - [`sink`](SinkConfig): each `[[sink]]` as a tagged enum of one struct per kind.
+//! - `sink.rs`: each `[[sink]]` as [`SinkConfig`], a tagged enum of one struct per kind.
 //! - `table.rs`: reading a `[[sink]]` key by key, so errors name the key and the kinds that use it.
 //! - `check.rs`: [`Config::validate`] and [`Config::resolve_sinks`], which check values (levels,
 //!   `when`, format strings, endpoints, how keys combine) and build the [`SinkSpec`]s the runtime
