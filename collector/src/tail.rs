@@ -6,7 +6,6 @@
 //! the viewer: it subscribes, filters by level and logger-name prefix, and prints formatted lines on
 //! stdout (control characters neutralised, colour on a terminal).
 
-use crate::config::parse_level;
 use crate::format::{FormatError, Formatter};
 use crate::route::Route;
 use crate::sink::{Colour, ConsoleSink, Sink};
@@ -63,13 +62,6 @@ pub enum TailError {
     /// A signal handler could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(#[source] std::io::Error),
-}
-
-/// Level names accepted by `--level`.
-pub fn level_arg(s: &str) -> Result<i64, String> {
-    parse_level(s).ok_or_else(|| {
-        format!("{s:?} is not a level (DEBUG, INFO, WARNING, ERROR, CRITICAL or a number)")
-    })
 }
 
 /// Prints records until `count` is reached, the idle timeout passes, stdout closes, or SIGINT/SIGTERM.

@@ -6,7 +6,9 @@
 
 mod support;
 
-use logfunnel_collector::config::{MetricsConfig, SinkKind, TailConfig};
+use logfunnel_collector::config::{
+    ConsoleSinkConfig, FileSinkConfig, LevelSpec, MetricsConfig, SinkKind, TailConfig,
+};
 use logfunnel_collector::runtime;
 use logfunnel_core::{decode_frames, DecodeLimits, Record, SocketMode};
 use std::collections::{BTreeMap, HashMap};
@@ -32,9 +34,9 @@ fn records_arrive_formatted_with_exact_counts() {
     let dir = tempdir();
     let path = path_in(&dir, "app.log");
     let mut c = base_config();
-    let mut s = file_sink(SinkKind::File, &path);
-    s.format = Some("%(levelname)s %(name)s %(process)d %(message)s [%(user)s]".into());
-    c.sinks.push(s);
+    let mut s = FileSinkConfig::new(&path);
+    s.line.format = Some("%(levelname)s %(name)s %(process)d %(message)s [%(user)s]".into());
+    c.sinks.push(s.into());
     let collector = runtime::start(c).unwrap();
     let ep = collector.endpoints()[0].clone();
     assert!(
@@ -202,9 +204,9 @@ fn sender_started_before_the_collector_loses_nothing() {
     std::thread::sleep(Duration::from_millis(300));
     let mut c = base_config();
     c.bind = vec![ep.clone()];
-    let mut sink = file_sink(SinkKind::File, &path);
-    sink.format = Some("%(message)s".into());
-    c.sinks.push(sink);
+    let mut sink = FileSinkConfig::new(&path);
+    sink.line.format = Some("%(message)s".into());
+    c.sinks.push(sink.into());
     let collector = runtime::start(c).unwrap();
     log_n(&s, "early", "after", 500);
     close(&s);
@@ -249,9 +251,9 @@ fn hostile_input_is_counted_by_reason_and_valid_records_all_arrive() {
     c.pull = vec!["tcp://127.0.0.1:0".into()];
     c.max_frame_bytes = 64 * 1024;
     c.warn_interval_s = 60;
-    let mut s = file_sink(SinkKind::File, &path);
-    s.format = Some("%(name)s %(message)s".into());
-    c.sinks.push(s);
+    let mut s = FileSinkConfig::new(&path);
+    s.line.format = Some("%(name)s %(message)s".into());
+    c.sinks.push(s.into());
     let collector = runtime::start(c).unwrap();
     let pull = collector.pull_endpoints()[0].clone();
     let raw = RawPush::connect(&pull);
@@ -343,9 +345,9 @@ fn gaps_and_duplicates_are_reported_per_sender() {
     let mut c = base_config();
     c.pull = vec!["tcp://127.0.0.1:0".into()];
     c.sinks.push({
-        let mut s = logfunnel_collector::config::SinkConfig::new(SinkKind::Console);
-        s.level = logfunnel_collector::config::LevelSpec::Number(100);
-        s
+        let mut s = ConsoleSinkConfig::default();
+        s.common.level = LevelSpec::Number(100);
+        s.into()
     });
     let collector = runtime::start(c).unwrap();
     let raw = RawPush::connect(&collector.pull_endpoints()[0]);
@@ -380,18 +382,18 @@ fn routing_by_logger_prefix_and_level() {
     let errors = path_in(&dir, "errors.log");
     let mut c = base_config();
     let fmt = Some("%(levelname)s %(name)s %(message)s".to_string());
-    let mut s = file_sink(SinkKind::File, &db);
-    s.include = vec!["app.db".into()];
-    s.format = fmt.clone();
-    c.sinks.push(s);
-    let mut s = file_sink(SinkKind::File, &rest);
-    s.exclude = vec!["app.db".into()];
-    s.format = fmt.clone();
-    c.sinks.push(s);
-    let mut s = file_sink(SinkKind::File, &errors);
-    s.level = logfunnel_collector::config::LevelSpec::Name("ERROR".into());
-    s.format = fmt;
-    c.sinks.push(s);
+    let mut s = FileSinkConfig::new(&db);
+    s.common.include = vec!["app.db".into()];
+    s.line.format = fmt.clone();
+    c.sinks.push(s.into());
+    let mut s = FileSinkConfig::new(&rest);
+    s.common.exclude = vec!["app.db".into()];
+    s.line.format = fmt.clone();
+    c.sinks.push(s.into());
+    let mut s = FileSinkConfig::new(&errors);
+    s.common.level = LevelSpec::Name("ERROR".into());
+    s.line.format = fmt;
+    c.sinks.push(s.into());
     let collector = runtime::start(c).unwrap();
     let sender = sender(&collector.endpoints()[0], SocketMode::Xpub);
     for (name, level) in [
@@ -441,17 +443,17 @@ fn format_styles_brace_and_dollar_like_python() {
     let dollar = path_in(&dir, "dollar.log");
     let default_brace = path_in(&dir, "default-brace.log");
     let mut c = base_config();
-    let mut s = file_sink(SinkKind::File, &brace);
-    s.style = Some("{".into());
-    s.format = Some("{levelname:<8}|{name!r}|{message}|{user}|{lineno:05d}".into());
-    c.sinks.push(s);
-    let mut s = file_sink(SinkKind::File, &dollar);
-    s.style = Some("$".into());
-    s.format = Some("$levelname ${name}: $message ($user) $$".into());
-    c.sinks.push(s);
-    let mut s = file_sink(SinkKind::File, &default_brace);
-    s.style = Some("{".into());
-    c.sinks.push(s);
+    let mut s = FileSinkConfig::new(&brace);
+    s.line.style = Some("{".into());
+    s.line.format = Some("{levelname:<8}|{name!r}|{message}|{user}|{lineno:05d}".into());
+    c.sinks.push(s.into());
+    let mut s = FileSinkConfig::new(&dollar);
+    s.line.style = Some("$".into());
+    s.line.format = Some("$levelname ${name}: $message ($user) $$".into());
+    c.sinks.push(s.into());
+    let mut s = FileSinkConfig::new(&default_brace);
+    s.line.style = Some("{".into());
+    c.sinks.push(s.into());
     let collector = runtime::start(c).unwrap();
     let sender = sender(&collector.endpoints()[0], SocketMode::Xpub);
     let mut r = Record::new("app", 20, "hi");
@@ -538,9 +540,9 @@ fn live_view_republishes_accepted_records() {
         sndhwm: 10_000,
     });
     c.sinks.push({
-        let mut s = logfunnel_collector::config::SinkConfig::new(SinkKind::Console);
-        s.level = logfunnel_collector::config::LevelSpec::Number(100);
-        s
+        let mut s = ConsoleSinkConfig::default();
+        s.common.level = LevelSpec::Number(100);
+        s.into()
     });
     let collector = runtime::start(c).unwrap();
     let tail_ep = collector.tail_endpoint().unwrap().to_string();

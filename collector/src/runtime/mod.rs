@@ -41,7 +41,6 @@ mod error;
 mod queue;
 mod receiver;
 mod shutdown;
-mod sinks;
 mod writer;
 
 pub use check::check;
@@ -50,6 +49,7 @@ pub use shutdown::{ReopenHandle, Shutdown};
 
 use crate::config::{Config, MetricsConfig};
 use crate::metrics::{self, Metrics, Stats};
+use crate::sink::open::open_sinks;
 use crate::warn::Warner;
 use logfunnel_core::DecodeLimits;
 use queue::Queue;
@@ -120,12 +120,12 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
     };
     let listener = config.metrics.as_ref().map(listen_metrics).transpose()?;
     let metrics_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
-    let sinks = sinks::open_sinks(&resolved)?;
+    let sinks = open_sinks(&resolved)?;
 
     let metrics = Arc::new(Metrics::new(
         resolved
             .iter()
-            .map(|r| (r.label.clone(), r.config.kind.as_str()))
+            .map(|r| (r.label.clone(), r.kind.as_str()))
             .collect(),
         config.max_senders,
     ));

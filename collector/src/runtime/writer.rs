@@ -12,11 +12,11 @@
 //! [`Scratch`] buffers kept across batches, and counters are added once per batch.
 
 use super::queue::{Batch, Queue};
-use super::sinks::OpenedSinks;
 use super::{last_endpoint, CollectorError, ReopenHandle};
 use crate::config::{FsyncPolicy, TailConfig};
 use crate::gaps::{GapTracker, SeqOutcome};
 use crate::metrics::Metrics;
+use crate::sink::open::OpenedSinks;
 use crate::warn::{Warner, PREFIX};
 use logfunnel_core::{decode_view_into, DecodeLimits, RecordView};
 use std::sync::atomic::Ordering;

@@ -8,8 +8,20 @@ use std::io::{self, Write};
 
 use super::Sink;
 
-/// When to colour console lines by level.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// When to colour console lines by level: the config's `colour` key, `tail --colour` and the sink's
+/// own setting are this one type.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Colour {
     /// Colour only if the stream is a terminal, `NO_COLOR` is unset or empty and `TERM` is not
     /// `dumb`.
@@ -147,6 +159,7 @@ impl Sink for ConsoleSink {
         Ok(())
     }
 
+    /// A terminal or a pipe has nothing to make durable: a flush is all `fsync = "on_flush"` needs.
     fn sync(&mut self) -> io::Result<()> {
         self.flush()
     }

@@ -2,7 +2,7 @@
 //! raw ZeroMQ sockets for hand-made frames, and readers for what landed in the files.
 #![allow(dead_code)]
 
-use logfunnel_collector::config::{Config, SinkConfig, SinkKind};
+use logfunnel_collector::config::{Config, FileSinkConfig, JsonlSinkConfig, SinkConfig, SinkKind};
 use logfunnel_core::{Outcome, Record, Sender, SenderOptions, SocketMode};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -19,10 +19,13 @@ pub fn base_config() -> Config {
     }
 }
 
+/// A `file` or `jsonl` sink on `path` with every other key at its default.
 pub fn file_sink(kind: SinkKind, path: &Path) -> SinkConfig {
-    let mut s = SinkConfig::new(kind);
-    s.path = Some(path.to_path_buf());
-    s
+    match kind {
+        SinkKind::File => FileSinkConfig::new(path).into(),
+        SinkKind::Jsonl => JsonlSinkConfig::new(path).into(),
+        other => panic!("no plain file sink of kind {other:?}"),
+    }
 }
 
 /// A sender that never drops on a full queue within a test's lifetime.

@@ -1,77 +1,23 @@
-//! The `logfunnel-collector` program. [`main_with_args`] is the whole program, so the Python
-//! package's `logfunnel-collector` console script runs exactly the same code as the Rust binary.
-//!
-//! Exit codes: 0 after a clean stop, 2 for a usage or configuration error (printed as
-//! `logfunnel-collector: error: <what, naming the key, path or endpoint>`), 1 for a failure while
-//! running, 128 + N when a second signal N cut the drain short.
+//! Running a collector from the command line: `--config` (or the defaults), the flags that
+//! override its keys or add sinks (`--file`, `--jsonl`, `--console`), `--check-config`, and the
+//! signals that stop it (SIGTERM/SIGINT) or reopen its files (SIGHUP).
 
-use crate::config::{self, ColourChoice, Config, LevelSpec, SinkConfig, SinkKind, StreamName};
+use super::{fail, LineArgs};
+use crate::config::{
+    self, level_arg, Config, ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LevelSpec,
+    LineConfig, RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkSpec, StreamName,
+    DEFAULT_INTERVAL,
+};
 use crate::runtime::{self, Shutdown};
 use crate::signals::SignalWatcher;
 use crate::sink::Colour;
-use crate::tail::{self, TailOptions};
 use crate::warn::PREFIX;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::ffi::OsString;
+use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 
-const LONG_ABOUT: &str = "\
-Receives log records that many processes send over ZeroMQ (Python, C, Java and Rust senders of \
-logfunnel, a pyzmq QueueHandler doing send_json(record.__dict__), or pyzmq's PUBHandler), and is the \
-single writer of your log files: it formats them like Python's logging, routes them by level and \
-logger name, rotates, and reports records lost on the way.
-
-With no options it listens on tcp://127.0.0.1:5555 and prints every record on stderr.";
-
-const EXAMPLES: &str = "\
-Examples:
-  # Print what arrives on the default endpoint (tcp://127.0.0.1:5555):
-  logfunnel-collector
-
-  # One file for every process, rotated at 10 MiB, 5 backups kept:
-  logfunnel-collector --file logs/app.log --max-bytes 10485760 --backup-count 5
-
-  # A new file every midnight, only WARNING and above, a format copied from a Python config:
-  logfunnel-collector --file logs/app.log --when midnight --level WARNING \\
-      --format '%(asctime)s %(process)d %(name)s %(levelname)s %(message)s'
-
-  # Everything from a config file (see examples/collector.toml); check it first:
-  logfunnel-collector --config collector.toml --check-config
-  logfunnel-collector --config collector.toml
-
-  # Live view of a running collector that has [tail] publish = \"tcp://127.0.0.1:5556\":
-  logfunnel-collector tail --level ERROR --logger app.db
-
-Signals: SIGTERM/SIGINT stop receiving, write out everything received and exit 0 (a second one exits
-at once); SIGHUP reopens the log files (for logrotate).";
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "logfunnel-collector",
-    version,
-    about = "Collect log records from many processes over ZeroMQ into one set of files",
-    long_about = LONG_ABOUT,
-    after_long_help = EXAMPLES,
-    after_help = "Run with --help for examples.",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    run: RunArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Show the records a running collector accepts, live (needs [tail] publish in its config, or
-    /// --publish).
-    Tail(TailArgs),
-}
-
 #[derive(Debug, Args)]
-struct RunArgs {
+pub(super) struct RunArgs {
     /// TOML config file (see examples/collector.toml); flags below override or add to it.
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -107,17 +53,10 @@ struct RunArgs {
     /// Gzip rotated files of --file.
     #[arg(long, requires = "file")]
     compress: bool,
-    /// Python logging format for --file and the console.
-    #[arg(long, value_name = "FORMAT")]
-    format: Option<String>,
-    /// strftime format for %(asctime)s.
-    #[arg(long, value_name = "DATEFMT")]
-    datefmt: Option<String>,
-    /// Times in UTC (asctime and time rotation).
-    #[arg(long)]
-    utc: bool,
+    #[command(flatten)]
+    line: LineArgs,
     /// Minimum level for the sinks given by flags: DEBUG, INFO, WARNING, ERROR, CRITICAL or a number.
-    #[arg(long, value_name = "LEVEL", value_parser = tail::level_arg)]
+    #[arg(long, value_name = "LEVEL", value_parser = level_arg)]
     level: Option<i64>,
     /// Also print records on stderr (the default when no file is configured).
     #[arg(long, overrides_with = "no_console")]
@@ -137,104 +76,6 @@ struct RunArgs {
     /// Largest accepted frame in bytes (default 1048576).
     #[arg(long, value_name = "BYTES")]
     max_frame_bytes: Option<usize>,
-}
-
-#[derive(Debug, Args)]
-struct TailArgs {
-    /// The collector's live-view endpoint.
-    #[arg(long, value_name = "ENDPOINT", default_value = "tcp://127.0.0.1:5556")]
-    connect: String,
-    /// Minimum level: DEBUG, INFO, WARNING, ERROR, CRITICAL or a number.
-    #[arg(long, value_name = "LEVEL", value_parser = tail::level_arg, default_value = "NOTSET")]
-    level: i64,
-    /// Only loggers with this name prefix (`app.db` shows app.db and app.db.pool; repeatable).
-    #[arg(long, value_name = "NAME")]
-    logger: Vec<String>,
-    /// Hide loggers with this name prefix (repeatable).
-    #[arg(long, value_name = "NAME")]
-    exclude: Vec<String>,
-    /// Python logging format.
-    #[arg(long, value_name = "FORMAT")]
-    format: Option<String>,
-    /// strftime format for %(asctime)s.
-    #[arg(long, value_name = "DATEFMT")]
-    datefmt: Option<String>,
-    /// Times in UTC.
-    #[arg(long)]
-    utc: bool,
-    /// Print the JSON records instead of formatted lines.
-    #[arg(long)]
-    json: bool,
-    /// Exit after printing N records.
-    #[arg(long, value_name = "N")]
-    count: Option<u64>,
-    /// Exit after this many seconds without a record.
-    #[arg(long, value_name = "SECS")]
-    idle_timeout: Option<f64>,
-    /// Colour by level.
-    #[arg(long, value_enum, default_value_t = ColourArg::Auto)]
-    colour: ColourArg,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ColourArg {
-    Auto,
-    Always,
-    Never,
-}
-
-/// Runs the program with `args` (the first is the program name) and returns the exit code.
-pub fn main_with_args<I, T>(args: I) -> i32
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
-        }
-    };
-    match cli.command {
-        Some(Command::Tail(t)) => run_tail(t),
-        None => run_collector(cli.run),
-    }
-}
-
-fn fail(message: impl std::fmt::Display) -> i32 {
-    eprintln!("{PREFIX}: error: {message}");
-    2
-}
-
-fn run_tail(t: TailArgs) -> i32 {
-    if t.idle_timeout.is_some_and(|s| !s.is_finite() || s < 0.0) {
-        return fail("--idle-timeout: must be a number of seconds, 0 or more");
-    }
-    let opts = TailOptions {
-        connect: t.connect,
-        level: t.level,
-        include: t.logger,
-        exclude: t.exclude,
-        format: t
-            .format
-            .unwrap_or_else(|| config::default_format().to_string()),
-        datefmt: t.datefmt,
-        utc: t.utc,
-        json: t.json,
-        count: t.count,
-        idle_timeout: t.idle_timeout.map(Duration::from_secs_f64),
-        colour: match t.colour {
-            ColourArg::Auto => Colour::Auto,
-            ColourArg::Always => Colour::Always,
-            ColourArg::Never => Colour::Never,
-        },
-    };
-    match tail::run(&opts) {
-        Ok(_) => 0,
-        Err(e) => fail(e),
-    }
 }
 
 /// The config file (or the defaults) with the flags applied.
@@ -271,55 +112,62 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
     if let Some(n) = a.max_frame_bytes {
         config.max_frame_bytes = n;
     }
-    let styled = |mut s: SinkConfig| {
-        if let Some(level) = a.level {
-            s.level = LevelSpec::Number(level);
-        }
-        s.format = a.format.clone();
-        s.datefmt = a.datefmt.clone();
-        s.utc = a.utc;
-        s
+    let common = SinkCommon {
+        level: a.level.map(LevelSpec::Number).unwrap_or_default(),
+        ..SinkCommon::default()
+    };
+    let line = LineConfig {
+        format: a.line.format.clone(),
+        style: None,
+        datefmt: a.line.datefmt.clone(),
+        utc: a.line.utc,
     };
     let mut added = 0;
     if let Some(path) = &a.file {
         let rotating = a.max_bytes.is_some() || a.when.is_some();
-        let mut s = styled(SinkConfig::new(if rotating {
-            SinkKind::RotatingFile
-        } else {
-            SinkKind::File
-        }));
-        s.path = Some(path.clone());
-        s.max_bytes = a.max_bytes;
-        s.when = a.when.clone();
-        s.interval = a.interval;
-        if a.backup_count.is_some() || a.compress {
-            if !rotating {
-                return Err(
-                    "--backup-count/--compress: only with a rotating --file (add --max-bytes or --when)"
-                        .into(),
-                );
-            }
-            s.backup_count = a.backup_count;
-            s.compress = a.compress.then_some(true);
+        if (a.backup_count.is_some() || a.compress) && !rotating {
+            return Err(
+                "--backup-count/--compress: only with a rotating --file (add --max-bytes or --when)"
+                    .into(),
+            );
         }
-        config.sinks.push(s);
+        let file = FileSinkConfig {
+            common: common.clone(),
+            path: path.clone(),
+            line: line.clone(),
+        };
+        config.sinks.push(if rotating {
+            let rotation = RotationConfig {
+                max_bytes: a.max_bytes,
+                when: a.when.clone(),
+                interval: a.interval,
+                backup_count: a.backup_count,
+                compress: a.compress.then_some(true),
+                ..RotationConfig::default()
+            };
+            RotatingFileSinkConfig { file, rotation }.into()
+        } else {
+            file.into()
+        });
         added += 1;
     }
     if let Some(path) = &a.jsonl {
-        let mut s = SinkConfig::new(SinkKind::Jsonl);
-        if let Some(level) = a.level {
-            s.level = LevelSpec::Number(level);
-        }
-        s.path = Some(path.clone());
-        config.sinks.push(s);
+        let mut jsonl = JsonlSinkConfig::new(path.clone());
+        jsonl.common.level = common.level.clone();
+        config.sinks.push(jsonl.into());
         added += 1;
     }
     let console_wanted = a.console || (config.sinks.is_empty() && !a.no_console);
     if console_wanted {
-        let mut s = styled(SinkConfig::new(SinkKind::Console));
-        s.stream = Some(StreamName::Stderr);
-        s.colour = Some(ColourChoice::Auto);
-        config.sinks.push(s);
+        config.sinks.push(
+            ConsoleSinkConfig {
+                common,
+                line,
+                stream: StreamName::Stderr,
+                colour: Colour::Auto,
+            }
+            .into(),
+        );
         added += 1;
     }
     if config.sinks.is_empty() {
@@ -327,9 +175,9 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
     }
     let style_flags = [
         ("--level", a.level.is_some()),
-        ("--format", a.format.is_some()),
-        ("--datefmt", a.datefmt.is_some()),
-        ("--utc", a.utc),
+        ("--format", a.line.format.is_some()),
+        ("--datefmt", a.line.datefmt.is_some()),
+        ("--utc", a.line.utc),
     ];
     if added == 0 {
         if let Some((flag, _)) = style_flags.iter().find(|(_, set)| *set) {
@@ -367,7 +215,8 @@ fn flag_error(config: &Config, added: usize, e: config::ConfigError) -> String {
     text
 }
 
-fn describe(config: &Config, sinks: &[config::ResolvedSink]) -> String {
+/// The `--check-config` summary: what will be received, written where, and served.
+fn describe(config: &Config, sinks: &[SinkSpec]) -> String {
     let mut s = String::from("configuration OK\n");
     for ep in &config.bind {
         s.push_str(&format!("  receive (SUB):  {ep}\n"));
@@ -375,34 +224,37 @@ fn describe(config: &Config, sinks: &[config::ResolvedSink]) -> String {
     for ep in &config.pull {
         s.push_str(&format!("  receive (PULL): {ep}\n"));
     }
-    for r in sinks {
-        let c = &r.config;
+    for (c, r) in config.effective_sinks().iter().zip(sinks) {
         let mut line = format!(
             "  sink[{}] {}: {} (level >= {})",
             r.index,
-            c.kind.as_str(),
+            r.kind.as_str(),
             r.label,
-            crate::config::LevelSpec::Number(r.level)
+            LevelSpec::Number(r.level)
         );
-        if let Some(p) = &c.path {
+        if let Some(p) = c.path() {
             if r.label != p.display().to_string() {
                 line.push_str(&format!(" path {}", p.display()));
             }
         }
-        if !c.include.is_empty() {
-            line.push_str(&format!(" include {:?}", c.include));
+        let common = c.common();
+        if !common.include.is_empty() {
+            line.push_str(&format!(" include {:?}", common.include));
         }
-        if !c.exclude.is_empty() {
-            line.push_str(&format!(" exclude {:?}", c.exclude));
+        if !common.exclude.is_empty() {
+            line.push_str(&format!(" exclude {:?}", common.exclude));
         }
-        if let Some(n) = c.max_bytes {
-            line.push_str(&format!(" max_bytes {n}"));
+        if let Some(rotation) = c.rotation() {
+            if let Some(n) = rotation.max_bytes {
+                line.push_str(&format!(" max_bytes {n}"));
+            }
+            if let Some(w) = &rotation.when {
+                let interval = rotation.interval.unwrap_or(DEFAULT_INTERVAL);
+                line.push_str(&format!(" when {w} x{interval}"));
+            }
         }
-        if let Some(w) = &c.when {
-            line.push_str(&format!(" when {w} x{}", c.interval.unwrap_or(1)));
-        }
-        if c.kind != SinkKind::Jsonl {
-            line.push_str(&format!(" format {:?}", r.format));
+        if let Some(l) = &r.line {
+            line.push_str(&format!(" format {:?}", l.format));
         }
         s.push_str(&line);
         s.push('\n');
@@ -416,7 +268,8 @@ fn describe(config: &Config, sinks: &[config::ResolvedSink]) -> String {
     s
 }
 
-fn run_collector(a: RunArgs) -> i32 {
+/// Runs a collector from `--config` and the flags until a signal stops it (or checks the config).
+pub(super) fn run_collector(a: RunArgs) -> i32 {
     let config = match build_config(&a) {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -467,8 +320,8 @@ fn run_collector(a: RunArgs) -> i32 {
         eprintln!("{PREFIX}: live view on {ep}");
     }
     for s in config.effective_sinks() {
-        if let Some(p) = &s.path {
-            eprintln!("{PREFIX}: writing {} to {}", s.kind.as_str(), p.display());
+        if let Some(p) = s.path() {
+            eprintln!("{PREFIX}: writing {} to {}", s.kind().as_str(), p.display());
         }
     }
     eprintln!("{PREFIX}: ready");
@@ -493,12 +346,17 @@ fn run_collector(a: RunArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SinkKind;
+    use clap::Parser;
 
     fn config_of(args: &[&str]) -> Result<Config, String> {
         let mut v = vec!["logfunnel-collector"];
         v.extend_from_slice(args);
-        let cli = Cli::try_parse_from(v).map_err(|e| e.to_string())?;
-        build_config(&cli.run)
+        let cli = super::super::Cli::try_parse_from(v).map_err(|e| e.to_string())?;
+        match cli.command {
+            None => build_config(&cli.run),
+            Some(_) => Err("a subcommand".into()),
+        }
     }
 
     #[test]
@@ -506,7 +364,7 @@ mod tests {
         let c = config_of(&[]).unwrap();
         assert_eq!(c.bind, vec![config::DEFAULT_BIND]);
         assert_eq!(c.sinks.len(), 1);
-        assert_eq!(c.sinks[0].kind, SinkKind::Console);
+        assert_eq!(c.sinks[0].kind(), SinkKind::Console);
     }
 
     #[test]
@@ -524,9 +382,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.sinks.len(), 1);
         let s = &c.sinks[0];
-        assert_eq!(s.kind, SinkKind::RotatingFile);
-        assert_eq!(s.max_bytes, Some(100));
-        assert_eq!(s.level, LevelSpec::Number(30));
+        assert_eq!(s.kind(), SinkKind::RotatingFile);
+        assert_eq!(s.rotation().unwrap().max_bytes, Some(100));
+        assert_eq!(s.common().level, LevelSpec::Number(30));
         let c = config_of(&["--file", "x.log", "--console"]).unwrap();
         assert_eq!(c.sinks.len(), 2);
     }

@@ -1,0 +1,272 @@
+//! Counters of a running collector, the [`Stats`] snapshot built from them, the periodic stats line and
+//! the Prometheus text endpoint (`GET /metrics`, HTTP/1.1 on a plain `TcpListener`): the counters and
+//! the snapshot here, the text format in `prometheus.rs`, the endpoint in `http.rs`.
+//!
+//! | metric | type | labels | meaning |
+//! |---|---|---|---|
+//! | `logfunnel_records_received_total` | counter | | messages received, valid or not |
+//! | `logfunnel_records_accepted_total` | counter | | messages decoded into records |
+//! | `logfunnel_records_malformed_total` | counter | `reason` | messages refused by the decoder |
+//! | `logfunnel_records_written_total` | counter | `sink` | lines written by each sink |
+//! | `logfunnel_sink_errors_total` | counter | `sink` | failed writes, flushes, reopens |
+//! | `logfunnel_records_unrouted_total` | counter | | records no sink took (level/route) |
+//! | `logfunnel_records_lost_total` | counter | | records missing according to `seq` |
+//! | `logfunnel_gaps_total` | counter | | jumps in `seq` |
+//! | `logfunnel_records_duplicate_total` | counter | | records with a `seq` lower than expected |
+//! | `logfunnel_queue_depth` | gauge | | records between receiving and writing |
+//! | `logfunnel_senders_tracked` | gauge | | senders in the gap table |
+//! | `logfunnel_senders_evicted_total` | counter | | senders forgotten (table full) |
+//! | `logfunnel_sender_records_total` | counter | `sid`, `host`, `process`, `lang` | per sender |
+//! | `logfunnel_sender_lost_total` | counter | same | per sender |
+//! | `logfunnel_sender_last_seen_timestamp_seconds` | gauge | same | per sender |
+//! | `logfunnel_sender_rate_records_per_second` | gauge | same | per sender |
+//! | `logfunnel_tail_published_total` / `logfunnel_tail_dropped_total` | counter | | live view |
+//! | `logfunnel_uptime_seconds` | gauge | | since start |
+
+mod http;
+mod prometheus;
+
+pub use http::serve;
+
+use crate::gaps::{GapTracker, SenderStats};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Live counters, shared by the collector's threads.
+#[derive(Debug)]
+pub struct Metrics {
+    started: Instant,
+    /// Messages received.
+    pub received: AtomicU64,
+    /// Messages decoded.
+    pub accepted: AtomicU64,
+    /// Records that went through the writer.
+    pub processed: AtomicU64,
+    /// Records no sink took.
+    pub unrouted: AtomicU64,
+    /// Records waiting between the threads.
+    pub queue_depth: AtomicU64,
+    /// Records sent on the tail socket.
+    pub tail_published: AtomicU64,
+    /// Records the tail socket refused (no room).
+    pub tail_dropped: AtomicU64,
+    malformed: Mutex<BTreeMap<&'static str, u64>>,
+    /// One per sink, in config order.
+    pub sinks: Vec<SinkCounters>,
+    /// Per-sender sequence tracking.
+    pub gaps: Mutex<GapTracker>,
+}
+
+/// Counters of one sink.
+#[derive(Debug)]
+pub struct SinkCounters {
+    /// Sink label.
+    pub label: String,
+    /// Sink kind (`file`, ...).
+    pub kind: &'static str,
+    /// Lines written.
+    pub written: AtomicU64,
+    /// Failed operations.
+    pub errors: AtomicU64,
+}
+
+impl Metrics {
+    /// Counters for sinks labelled `sinks` (label, kind).
+    pub fn new(sinks: Vec<(String, &'static str)>, max_senders: usize) -> Metrics {
+        Metrics {
+            started: Instant::now(),
+            received: AtomicU64::new(0),
+            accepted: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
+            unrouted: AtomicU64::new(0),
+            queue_depth: AtomicU64::new(0),
+            tail_published: AtomicU64::new(0),
+            tail_dropped: AtomicU64::new(0),
+            // Every reason starts at zero, so dashboards see the series before the first bad frame.
+            malformed: Mutex::new(
+                logfunnel_core::DecodeError::REASONS
+                    .iter()
+                    .map(|r| (*r, 0))
+                    .collect(),
+            ),
+            sinks: sinks
+                .into_iter()
+                .map(|(label, kind)| SinkCounters {
+                    label,
+                    kind,
+                    written: AtomicU64::new(0),
+                    errors: AtomicU64::new(0),
+                })
+                .collect(),
+            gaps: Mutex::new(GapTracker::new(max_senders)),
+        }
+    }
+
+    /// Counts `n` bad messages with `reason` (a fixed decoder reason code).
+    pub fn add_malformed(&self, reason: &'static str, n: u64) {
+        let mut m = self.malformed.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry(reason).or_insert(0) += n;
+    }
+
+    /// A consistent-enough snapshot (each counter is read once).
+    pub fn snapshot(&self) -> Stats {
+        let now = Instant::now();
+        let malformed_by_reason: BTreeMap<String, u64> = self
+            .malformed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        let (senders, lost, gaps, duplicates, tracked, evicted) = {
+            let g = self.gaps.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                g.senders(now),
+                g.lost_total,
+                g.gaps_total,
+                g.duplicates_total,
+                g.len() as u64,
+                g.evicted_total,
+            )
+        };
+        Stats {
+            uptime_s: now.duration_since(self.started).as_secs_f64(),
+            received: self.received.load(Ordering::Relaxed),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            malformed: malformed_by_reason.values().sum(),
+            malformed_by_reason,
+            processed: self.processed.load(Ordering::Relaxed),
+            unrouted: self.unrouted.load(Ordering::Relaxed),
+            sinks: self
+                .sinks
+                .iter()
+                .map(|s| SinkStats {
+                    name: s.label.clone(),
+                    kind: s.kind.to_string(),
+                    written: s.written.load(Ordering::Relaxed),
+                    errors: s.errors.load(Ordering::Relaxed),
+                })
+                .collect(),
+            lost,
+            gaps,
+            duplicates,
+            queue_depth: self.queue_depth.load(Ordering::Relaxed),
+            senders_tracked: tracked,
+            senders_evicted: evicted,
+            senders,
+            tail_published: self.tail_published.load(Ordering::Relaxed),
+            tail_dropped: self.tail_dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A snapshot of a collector's counters (Python sees it as a dict).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    /// Seconds since the collector started.
+    pub uptime_s: f64,
+    /// Messages received, valid or not.
+    pub received: u64,
+    /// Messages decoded into records.
+    pub accepted: u64,
+    /// Messages refused by the decoder.
+    pub malformed: u64,
+    /// Refused messages by reason code (`invalid_json`, `oversized`, ...).
+    pub malformed_by_reason: BTreeMap<String, u64>,
+    /// Records that went through the writer (routed to zero or more sinks).
+    pub processed: u64,
+    /// Records that no sink took (below every level, or outside every route).
+    pub unrouted: u64,
+    /// Per sink, in config order.
+    pub sinks: Vec<SinkStats>,
+    /// Records lost according to `seq`, all senders.
+    pub lost: u64,
+    /// Jumps in `seq`, all senders.
+    pub gaps: u64,
+    /// Records with a `seq` lower than expected.
+    pub duplicates: u64,
+    /// Records waiting between receiving and writing.
+    pub queue_depth: u64,
+    /// Senders in the gap table.
+    pub senders_tracked: u64,
+    /// Senders forgotten because the table was full.
+    pub senders_evicted: u64,
+    /// Per sender, most recently seen first.
+    pub senders: Vec<SenderStats>,
+    /// Records re-published on the tail socket.
+    pub tail_published: u64,
+    /// Records the tail socket had no room for.
+    pub tail_dropped: u64,
+}
+
+/// Counters of one sink.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SinkStats {
+    /// Sink label (`name`, or the path, or the stream).
+    pub name: String,
+    /// Sink kind.
+    pub kind: String,
+    /// Lines written.
+    pub written: u64,
+    /// Failed writes, flushes or reopens.
+    pub errors: u64,
+}
+
+impl Stats {
+    /// Lines written by the sink labelled `name`.
+    pub fn written(&self, name: &str) -> Option<u64> {
+        self.sinks
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.written)
+    }
+
+    /// The one-line summary printed every `stats_interval_s` and at exit.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "received={} accepted={} malformed={} lost={} duplicates={} queue={} senders={}",
+            self.received,
+            self.accepted,
+            self.malformed,
+            self.lost,
+            self.duplicates,
+            self.queue_depth,
+            self.senders_tracked
+        );
+        for sink in &self.sinks {
+            let _ = write!(s, " written[{}]={}", sink.name, sink.written);
+            if sink.errors > 0 {
+                let _ = write!(s, " errors[{}]={}", sink.name, sink.errors);
+            }
+        }
+        let rate: f64 = self.senders.iter().map(|x| x.rate_per_s).sum();
+        let _ = write!(s, " rate={rate:.0}/s");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_text_has_help_type_and_values() {
+        let m = Metrics::new(vec![("app.log".into(), "file")], 10);
+        m.received.fetch_add(5, Ordering::Relaxed);
+        m.add_malformed("invalid_json", 2);
+        m.sinks[0].written.fetch_add(3, Ordering::Relaxed);
+        let text = m.snapshot().to_prometheus();
+        assert!(text.contains("# TYPE logfunnel_records_received_total counter\n"));
+        assert!(text.contains("logfunnel_records_received_total 5\n"));
+        assert!(text.contains("logfunnel_records_malformed_total{reason=\"invalid_json\"} 2\n"));
+        assert!(text.contains("logfunnel_records_written_total{sink=\"app.log\"} 3\n"));
+        let s = m.snapshot();
+        assert_eq!(s.malformed, 2);
+        assert_eq!(s.written("app.log"), Some(3));
+        assert!(s.line().contains("written[app.log]=3"));
+    }
+}
