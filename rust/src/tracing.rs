@@ -11,6 +11,10 @@
 //! | level: TRACE, DEBUG, INFO, WARN, ERROR | `levelno` 5, 10, 20, 30, 40; `levelname` `TRACE`, `DEBUG`, `INFO`, `WARNING`, `ERROR` |
 //! | `file`, `line`, `module_path` | `pathname` (and `filename`), `lineno`, `module` |
 //!
+//! Records of the `log` crate that `tracing-log`'s `LogTracer` turns into events keep their own
+//! target, file, line and module path (its `log.target`, `log.file`, ... fields), as if logged through
+//! [`crate::log`].
+//!
 //! A field whose name is a record field (`name`, `msg`, `process`, ...) arrives as `extra.<name>`.
 //! Field values: integers, floats and booleans stay numbers and booleans; strings stay strings;
 //! anything recorded with `?x` or `%x` arrives as its `Debug` or `Display` text.
@@ -134,7 +138,8 @@ impl Layer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let mut fields = FieldValues::default();
+        let meta = event.metadata();
+        let mut fields = FieldValues::for_event(meta);
         event.record(&mut fields);
         // Innermost span first, so that inner fields win; the guards are held only while encoding.
         let spans: Vec<_> = ctx
@@ -143,7 +148,6 @@ impl Layer {
         let extensions: Vec<_> = spans.iter().map(|span| span.extensions()).collect();
         let span_data = || extensions.iter().filter_map(|e| e.get::<SpanData>());
 
-        let meta = event.metadata();
         let severity = Severity::from(*meta.level());
         let mut extra = Extra::with_capacity(fields.values.len() + 1);
         for (key, value) in fields.values {
@@ -161,15 +165,24 @@ impl Layer {
                 push_field(&mut extra, Cow::Borrowed(key), Cow::Borrowed(value));
             }
         }
+        let origin = fields.log_origin.unwrap_or_default();
         let record = RecordView {
-            name: Cow::Borrowed(meta.target()),
+            name: origin
+                .target
+                .map_or(Cow::Borrowed(meta.target()), Cow::Owned),
             msg: fields.message.map_or(Cow::Borrowed(""), Cow::Owned),
             levelno: severity.levelno(),
             levelname: severity.levelname().map(Cow::Borrowed),
             created: now_seconds(),
-            pathname: meta.file().map(Cow::Borrowed),
-            module: meta.module_path().map(Cow::Borrowed),
-            lineno: meta.line().map(i64::from),
+            pathname: origin
+                .file
+                .map(Cow::Owned)
+                .or(meta.file().map(Cow::Borrowed)),
+            module: origin
+                .module_path
+                .map(Cow::Owned)
+                .or(meta.module_path().map(Cow::Borrowed)),
+            lineno: origin.line.or(meta.line().map(i64::from)),
             extra,
             ..RecordView::default()
         };
@@ -182,11 +195,46 @@ impl Layer {
 struct FieldValues {
     message: Option<String>,
     values: Vec<(&'static str, Value)>,
+    /// `Some` for an event `tracing-log` made from a `log` record: where that record came from.
+    log_origin: Option<LogOrigin>,
+}
+
+/// The `log` record's own metadata, which `tracing-log` passes as fields of its events.
+#[derive(Default)]
+struct LogOrigin {
+    target: Option<String>,
+    module_path: Option<String>,
+    file: Option<String>,
+    line: Option<i64>,
 }
 
 impl FieldValues {
+    /// The visitor for one event; it watches for `tracing-log`'s fields when the event is one of its.
+    fn for_event(meta: &::tracing::Metadata<'_>) -> FieldValues {
+        let bridged = meta.target() == "log" && meta.fields().field("log.target").is_some();
+        FieldValues {
+            log_origin: bridged.then(LogOrigin::default),
+            ..FieldValues::default()
+        }
+    }
+
     fn put(&mut self, field: &Field, value: Value) {
         self.values.push((field.name(), value));
+    }
+
+    /// Takes a `tracing-log` field into the origin; false for every other field.
+    fn log_origin_str(&mut self, field: &Field, value: &str) -> bool {
+        let Some(origin) = &mut self.log_origin else {
+            return false;
+        };
+        let slot = match field.name() {
+            "log.target" => &mut origin.target,
+            "log.module_path" => &mut origin.module_path,
+            "log.file" => &mut origin.file,
+            _ => return false,
+        };
+        *slot = Some(value.to_owned());
+        true
     }
 }
 
@@ -201,6 +249,9 @@ impl Visit for FieldValues {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
+        if self.log_origin_str(field, value) {
+            return;
+        }
         if field.name() == "message" && self.message.is_none() {
             self.message = Some(value.to_owned());
         } else {
@@ -213,6 +264,10 @@ impl Visit for FieldValues {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
+        if let (Some(origin), "log.line") = (&mut self.log_origin, field.name()) {
+            origin.line = i64::try_from(value).ok();
+            return;
+        }
         self.put(field, Value::from(value));
     }
 
