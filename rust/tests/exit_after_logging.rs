@@ -20,14 +20,45 @@ const CHILD_ENV: &str = "LOGFUNNEL_TEST_CHILD_ENDPOINT";
 const PER_KIND: u64 = 2_000;
 const FORKED: u64 = 500;
 
+const NAME: &str = "exit_after_logging";
+
 fn main() {
-    match std::env::var(CHILD_ENV) {
-        Ok(endpoint) => child(&endpoint),
-        Err(_) => {
-            parent();
-            println!("test exit_after_logging ... ok");
+    if let Ok(endpoint) = std::env::var(CHILD_ENV) {
+        return child(&endpoint);
+    }
+    // Speak enough of libtest's command line and output for `cargo test FILTER`, `--list` and the
+    // scripts that sum the `test result:` lines.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        println!("{NAME}: test");
+        return;
+    }
+    let mut filters = Vec::new();
+    let mut args_left = args.iter();
+    while let Some(arg) = args_left.next() {
+        match arg.as_str() {
+            "--test-threads" | "--skip" | "--format" | "--color" | "--logfile" | "-Z" => {
+                args_left.next();
+            }
+            a if !a.starts_with('-') => filters.push(a),
+            _ => {}
         }
     }
+    let filtered_out = !filters.is_empty() && !filters.iter().any(|f| NAME.contains(f));
+    let started = Instant::now();
+    if filtered_out {
+        println!("\nrunning 0 tests");
+    } else {
+        println!("\nrunning 1 test");
+        parent();
+        println!("test {NAME} ... ok");
+    }
+    let (passed, skipped) = if filtered_out { (0, 1) } else { (1, 0) };
+    println!(
+        "\ntest result: ok. {passed} passed; 0 failed; 0 ignored; 0 measured; {skipped} filtered out; \
+         finished in {:.2}s\n",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn parent() {
