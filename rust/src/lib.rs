@@ -33,8 +33,9 @@
 //! # assert_eq!(written, "INFO rust_out [request] signed in user=42\n");
 //! ```
 //!
-//! The collector's file then holds `INFO rust_out [request] signed in user=42` for a format of
-//! `%(levelname)s %(name)s [%(spans)s] %(message)s user=%(user)s`. With `log` it is one line too:
+//! For a format of `%(levelname)s %(name)s [%(spans)s] %(message)s user=%(user)s`, the collector's
+//! file then holds `INFO my_app [request] signed in user=42` (the logger name is the event's
+//! target: its module path, here the crate `my_app`'s root). With `log` it is one line too:
 //! `let _guard = logfunnel::log::init(endpoint)?;`.
 //!
 //! Both integrations can share one sender: build a [`Funnel`] with [`Builder`] (queue size, overflow
