@@ -1,0 +1,101 @@
+//! A real collector for the crate's tests, started in-process on an ephemeral loopback port, writing
+//! every record it receives as JSON lines and as formatted text; and a funnel that never drops
+//! within a test's lifetime.
+#![allow(dead_code)]
+
+use logfunnel::{Builder, FlushGuard, FlushStatus, Funnel};
+use logfunnel_collector::config::{Config, SinkConfig, SinkKind};
+use logfunnel_collector::server::{self, RunningCollector};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Collector {
+    running: RunningCollector,
+    _dir: tempfile::TempDir,
+    jsonl: PathBuf,
+    text: PathBuf,
+    pub endpoint: String,
+}
+
+/// What a stopped collector wrote: one JSON object and one formatted line per record.
+pub struct Received {
+    pub records: Vec<Value>,
+    pub lines: Vec<String>,
+}
+
+impl Collector {
+    /// A collector whose text file is written with `format` (Python `%`-style).
+    pub fn start(format: &str) -> Collector {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = dir.path().join("all.jsonl");
+        let text = dir.path().join("app.log");
+        let mut config = Config {
+            bind: vec!["tcp://127.0.0.1:0".into()],
+            flush_interval_ms: 20,
+            drain_timeout_ms: 10_000,
+            ..Config::default()
+        };
+        let mut json_sink = SinkConfig::new(SinkKind::Jsonl);
+        json_sink.path = Some(jsonl.clone());
+        let mut text_sink = SinkConfig::new(SinkKind::File);
+        text_sink.path = Some(text.clone());
+        text_sink.format = Some(format.into());
+        config.sinks.extend([json_sink, text_sink]);
+        let running = server::start(config).unwrap();
+        let endpoint = running.endpoints()[0].clone();
+        Collector {
+            running,
+            _dir: dir,
+            jsonl,
+            text,
+            endpoint,
+        }
+    }
+
+    /// Stops (draining what arrived) and reads both files back.
+    pub fn stop(self) -> Received {
+        let summary = self.running.stop(Duration::from_secs(30)).unwrap();
+        assert!(summary.drain_complete, "{summary:?}");
+        let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        let records = read(&self.jsonl)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+            .collect();
+        let lines = read(&self.text).lines().map(str::to_owned).collect();
+        Received { records, lines }
+    }
+}
+
+/// A funnel to `endpoint` whose log calls wait long enough never to drop in a test.
+pub fn funnel(endpoint: &str) -> (Funnel, FlushGuard) {
+    Builder::new(endpoint)
+        .block_timeout(Duration::from_secs(60))
+        .exit_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Drops the guard and checks that everything reached the socket, nothing dropped.
+pub fn finish(funnel: &Funnel, guard: FlushGuard) {
+    drop(guard);
+    let stats = funnel.stats();
+    assert_eq!(stats.dropped(), 0, "{stats:?}");
+    assert!(funnel.sender().is_closed());
+    assert_eq!(funnel.flush(Duration::ZERO), FlushStatus::Flushed);
+}
+
+/// Checks that one sender's records arrived each once, in `seq` order; returns them.
+pub fn in_seq_order(records: &[Value]) -> &[Value] {
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["seq"], i as u64, "record {i}: {r}");
+        assert_eq!(r["sid"], records[0]["sid"]);
+    }
+    records
+}
+
+/// The calling thread's `pthread_self()`, as the binding reports it.
+pub fn this_thread_id() -> i64 {
+    // SAFETY: no preconditions.
+    (unsafe { libc::pthread_self() }) as i64
+}
