@@ -22,6 +22,7 @@ mod json_text;
 pub mod record;
 pub mod sender;
 pub mod view;
+pub mod wire_v2;
 
 pub use decode::{decode_frames, decode_view, decode_view_into, DecodeError, DecodeLimits};
 pub use record::{Lang, Record};
