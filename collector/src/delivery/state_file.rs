@@ -386,8 +386,13 @@ mod tests {
         }
         let bytes = std::fs::metadata(f.path()).unwrap().len();
         eprintln!(
-            "state file: 10000 senders, {bytes} bytes, {:?} per save (debug build)",
-            start.elapsed() / 20
+            "state file: 10000 senders, {bytes} bytes, {:?} per save ({} build)",
+            start.elapsed() / 20,
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
         );
         drop(f);
         let (_, loaded) = StateFile::open(dir.path(), false).unwrap();
