@@ -23,6 +23,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod format;
 pub mod gaps;
 pub mod metrics;

@@ -39,6 +39,7 @@ pub mod record;
 pub mod schema;
 pub mod sender;
 pub mod transport;
+pub mod wire_v2;
 
 pub use decode::{decode_frames, decode_view, decode_view_into, DecodeError, DecodeLimits};
 pub use record::{Lang, Record, RecordView};
