@@ -33,6 +33,7 @@ mod clock;
 mod compress;
 mod console;
 mod file;
+pub mod otlp;
 pub mod rotating;
 mod rotation;
 
