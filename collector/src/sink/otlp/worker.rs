@@ -213,7 +213,7 @@ fn deliver(
                 let delay = backoff.next_delay(retry_after, fastrand::f64());
                 warner.warn(&format!("otlp:{}:retry", settings.label), || {
                     format!(
-                        "sink {}: sending {records} records failed ({reason}); try {} in {} ms",
+                        "sink {}: sending {records} record(s) failed ({reason}); try {} in {} ms",
                         settings.label,
                         backoff.failures() + 1,
                         delay.as_millis()
@@ -234,7 +234,7 @@ fn refused(shared: &Shared, settings: &Settings, warner: &Warner, records: u64, 
         .fetch_add(records, Ordering::Relaxed);
     warner.warn(&format!("otlp:{}:rejected", settings.label), || {
         format!(
-            "sink {}: the peer refused {records} records: {why}",
+            "sink {}: the peer refused {records} record(s): {why}",
             settings.label
         )
     });
