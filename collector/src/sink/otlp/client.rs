@@ -80,6 +80,8 @@ impl Client {
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is the peer's config problem; following one could turn the POST into a GET.
+            .max_redirects(0)
             .timeout_global(Some(config.timeout()))
             .user_agent(concat!("logfunnel-collector/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls.build())

@@ -37,4 +37,4 @@ mod worker;
 
 pub use config::{HeaderConfig, OtlpConfig, OtlpConfigError};
 pub use forwarder::{CloseReport, OtlpForwarder, OtlpStartError, Position, PushError, Settlement};
-pub use stats::OtlpStats;
+pub use stats::{Metric, OtlpStats, METRICS};
