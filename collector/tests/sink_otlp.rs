@@ -4,6 +4,8 @@
 
 mod otlp_support;
 
+use logfunnel_collector::sink::otlp::batch::encoded_len;
+use logfunnel_collector::sink::otlp::mapping::map_record;
 use logfunnel_collector::sink::otlp::{
     HeaderConfig, OtlpConfig, OtlpForwarder, PushError, Settlement,
 };
@@ -401,4 +403,43 @@ fn closing_gives_up_after_its_timeout_and_reports_the_unsettled() {
     assert_eq!(report.unsettled, 3);
     assert_eq!(report.stats.records_forwarded, 0);
     assert!(report.stats.since_last_success.is_none());
+}
+
+#[test]
+fn batches_are_bounded_by_bytes_and_closing_sends_the_rest() {
+    let text = |i: usize, len: usize| format!("record {i:04} {}", "x".repeat(len));
+    let records: Vec<RecordView<'static>> = [300, 300, 300, 2000, 300, 300, 10]
+        .into_iter()
+        .enumerate()
+        .map(|(i, len)| {
+            let mut v = numbered(i);
+            v.msg = text(i, len).into();
+            v
+        })
+        .collect();
+    // Room for two short records and the tiny one, not for three short ones.
+    let size = |v: &RecordView<'_>| encoded_len(&map_record(v, "svc", 1));
+    let max = 2 * size(&records[0]) + size(&records[6]);
+    assert!(3 * size(&records[0]) > max && size(&records[3]) > max);
+
+    let peer = Peer::start(|_| Answer::ok());
+    let config = OtlpConfig {
+        batch_max_records: 100,
+        batch_max_bytes: max,
+        batch_timeout_ms: 600_000, // only size or closing sends a batch here
+        ..fast(peer.endpoint())
+    };
+    let otlp = OtlpForwarder::start(&config, "scripted", warner(), None).unwrap();
+    for v in &records {
+        otlp.try_push(v).unwrap();
+    }
+    let report = otlp.close(LONG);
+    assert_eq!((report.unsettled, report.stats.records_forwarded), (0, 7));
+    let batches: Vec<Vec<String>> = peer.received().iter().map(|r| r.bodies()).collect();
+    // [0, 1] is full; [2] cannot take 3; 3 is larger than a batch and goes alone; [4, 5, 6] is
+    // below the bound and goes at close.
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [2, 1, 1, 3]);
+    let sent: Vec<String> = records.iter().map(|v| v.msg.to_string()).collect();
+    assert_eq!(batches.concat(), sent, "in push order");
 }
