@@ -34,6 +34,7 @@ mod compress;
 mod console;
 mod file;
 pub(crate) mod open;
+pub mod otlp;
 pub mod rotating;
 mod rotation;
 
