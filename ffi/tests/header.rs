@@ -5,7 +5,6 @@ mod common;
 
 use common::{build, run_ok, values, workspace_root, Link};
 use std::collections::BTreeSet;
-use std::ffi::CStr;
 use std::process::Command;
 
 fn header() -> String {
@@ -36,13 +35,8 @@ fn header_version_macros_lf_version_and_cargo_toml_agree() {
         define(&h, "LF_VERSION_PATCH")
     );
     assert_eq!(from_header, cargo, "header macros vs Cargo.toml");
-    // SAFETY: lf_version returns a static NUL-terminated string.
-    let lib = unsafe { CStr::from_ptr(logfunnel::lf_version()) }
-        .to_str()
-        .unwrap();
-    assert_eq!(lib, cargo, "lf_version() vs Cargo.toml");
-    // And as a C program sees them: LF_VERSION (built from the macros) and lf_version() from the
-    // shared library it loaded.
+    // As a C program sees them: LF_VERSION (built from the macros) and lf_version() from the shared
+    // library it loaded (the library is C-only: no rlib, so the Rust crate `logfunnel` owns that name).
     let out = run_ok(&build("version", Link::Shared), &[], None);
     assert_eq!(
         out.split_whitespace().next(),

@@ -13,7 +13,7 @@
 //! this process, on the same cores). Medians of the rounds. Neither side drops an event: the
 //! appender is built non-lossy and the sender uses its default, blocking policy.
 
-use logfunnel_collector::config::{Config, SinkConfig, SinkKind};
+use logfunnel_collector::config::{Config, FileSinkConfig};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tracing_subscriber::prelude::*;
@@ -27,15 +27,14 @@ fn main() {
         bind: vec!["tcp://127.0.0.1:0".into()],
         ..Config::default()
     };
-    let mut sink = SinkConfig::new(SinkKind::File);
-    sink.path = Some(dir.path().join("collector.log"));
-    sink.format = Some(
+    let mut sink = FileSinkConfig::new(dir.path().join("collector.log"));
+    sink.line.format = Some(
         "%(asctime)s %(levelname)s %(spans)s{id=%(id)s}: %(name)s: %(message)s user=%(user)s \
          path=%(path)s"
             .into(),
     );
-    config.sinks.push(sink);
-    let collector = logfunnel_collector::server::start(config).unwrap();
+    config.sinks.push(sink.into());
+    let collector = logfunnel_collector::runtime::start(config).unwrap();
     let endpoint = collector.endpoints()[0].clone();
 
     let mut ours = Vec::new();

@@ -1,7 +1,7 @@
 //! User fields: how `log` key-values, `tracing` fields and span fields become the record's extra keys.
 
 // Not re-exported at the crate root (yet): the one path into `core` besides the root.
-use logfunnel_core::record::is_reserved_key;
+use logfunnel_core::schema::is_reserved_key;
 use serde_json::Value;
 use std::borrow::Cow;
 

@@ -11,12 +11,10 @@
 //! # let dir = tempfile::tempdir().unwrap();
 //! # let mut config = logfunnel_collector::config::Config::default();
 //! # config.bind = vec!["tcp://127.0.0.1:0".into()];
-//! # let mut sink = logfunnel_collector::config::SinkConfig::new(
-//! #     logfunnel_collector::config::SinkKind::File);
-//! # sink.path = Some(dir.path().join("app.log"));
-//! # sink.format = Some("%(levelname)s %(name)s [%(spans)s] %(message)s user=%(user)s".into());
-//! # config.sinks.push(sink);
-//! # let collector = logfunnel_collector::server::start(config).unwrap();
+//! # let mut sink = logfunnel_collector::config::FileSinkConfig::new(dir.path().join("app.log"));
+//! # sink.line.format = Some("%(levelname)s %(name)s [%(spans)s] %(message)s user=%(user)s".into());
+//! # config.sinks.push(sink.into());
+//! # let collector = logfunnel_collector::runtime::start(config).unwrap();
 //! # let endpoint = collector.endpoints()[0].clone();
 //! use tracing_subscriber::prelude::*;
 //!

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use logfunnel::{Builder, FlushGuard, FlushStatus, Funnel};
-use logfunnel_collector::config::{Config, SinkConfig, SinkKind};
-use logfunnel_collector::server::{self, RunningCollector};
+use logfunnel_collector::config::{Config, FileSinkConfig, JsonlSinkConfig};
+use logfunnel_collector::runtime::{self, RunningCollector};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,13 +36,11 @@ impl Collector {
             drain_timeout_ms: 10_000,
             ..Config::default()
         };
-        let mut json_sink = SinkConfig::new(SinkKind::Jsonl);
-        json_sink.path = Some(jsonl.clone());
-        let mut text_sink = SinkConfig::new(SinkKind::File);
-        text_sink.path = Some(text.clone());
-        text_sink.format = Some(format.into());
-        config.sinks.extend([json_sink, text_sink]);
-        let running = server::start(config).unwrap();
+        let json_sink = JsonlSinkConfig::new(jsonl.clone());
+        let mut text_sink = FileSinkConfig::new(text.clone());
+        text_sink.line.format = Some(format.into());
+        config.sinks.extend([json_sink.into(), text_sink.into()]);
+        let running = runtime::start(config).unwrap();
         let endpoint = running.endpoints()[0].clone();
         Collector {
             running,
