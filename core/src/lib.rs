@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod curve;
 pub mod decode;
 mod fork;
 mod json_text;
