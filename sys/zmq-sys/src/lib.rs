@@ -335,10 +335,7 @@ mod tests {
     fn message_layout_matches_libzmq() {
         assert_eq!(std::mem::size_of::<zmq_msg_t>(), 64);
         let context = unsafe { zmq_ctx_new() };
-        assert_eq!(
-            unsafe { zmq_ctx_get(context, ZMQ_MSG_T_SIZE as c_int) },
-            64
-        );
+        assert_eq!(unsafe { zmq_ctx_get(context, ZMQ_MSG_T_SIZE as c_int) }, 64);
         assert_eq!(unsafe { zmq_ctx_term(context) }, 0);
     }
 
