@@ -30,6 +30,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod curve;
 pub mod decode;
 mod encode;
 mod fork;
