@@ -9,6 +9,7 @@
 use crate::format::{FormatError, Formatter};
 use crate::route::Route;
 use crate::sink::{Colour, ConsoleSink, Sink};
+use logfunnel_core::transport::{self, ReceiveMode};
 use logfunnel_core::{decode_view, DecodeLimits};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -75,20 +76,23 @@ pub fn run(opts: &TailOptions) -> Result<u64, TailError> {
         signal_hook::flag::register(sig, stop.clone()).map_err(TailError::Signals)?;
     }
     let ctx = zmq::Context::new();
-    let connect_err = |source| TailError::Connect {
+    let connect_err = |e: transport::SocketError| TailError::Connect {
         endpoint: opts.connect.clone(),
-        source,
+        source: e.source,
     };
-    let sub = ctx.socket(zmq::SUB).map_err(connect_err)?;
-    sub.set_linger(0).map_err(connect_err)?;
-    sub.set_rcvtimeo(100).map_err(connect_err)?;
-    sub.set_subscribe(b"").map_err(connect_err)?;
-    sub.connect(&opts.connect).map_err(connect_err)?;
-    let route = Route::new(opts.include.clone(), opts.exclude.clone());
     let limits = DecodeLimits {
         max_frame_bytes: 256 * 1024 * 1024,
         ..DecodeLimits::default()
     };
+    // The receiving-socket recipe every logfunnel receiver uses, at libzmq's default high-water mark.
+    let sub = transport::receiver(&ctx, ReceiveMode::Sub, 1000, limits.max_frame_bytes)
+        .map_err(connect_err)?;
+    sub.set_rcvtimeo(100).map_err(|source| TailError::Connect {
+        endpoint: opts.connect.clone(),
+        source,
+    })?;
+    transport::connect(&sub, &opts.connect).map_err(connect_err)?;
+    let route = Route::new(opts.include.clone(), opts.exclude.clone());
     let mut out = ConsoleSink::stdout().colour(opts.colour);
     let mut line = String::new();
     let mut json = Vec::new();

@@ -1,4 +1,4 @@
-//! The receiving thread and its sockets, set up in one place ([`bind_all`], [`receiving_socket`]).
+//! The receiving thread and its sockets, bound in one place ([`bind_all`]).
 //!
 //! The thread owns every ZeroMQ receiving socket (`bind`: SUB, `pull`: PULL) and keeps calling into
 //! them: a `SUB` learns of new connections only when its owner does. It reads in small batches taken
@@ -8,9 +8,10 @@
 //! the queue so the writer finishes what is queued and stops.
 
 use super::queue::{Batch, Queue};
-use super::{last_endpoint, CollectorError, Shutdown};
+use super::{CollectorError, Shutdown};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use logfunnel_core::transport::{self, ReceiveMode};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -34,53 +35,32 @@ pub(super) struct Receiving {
     pub(super) endpoint: String,
 }
 
-/// Binds every receiving socket, in config order: the `bind` ones (SUB), then the `pull` ones (PULL).
+/// Binds every receiving socket, in config order: the `bind` ones (SUB), then the `pull` ones (PULL),
+/// each set up by the one receiving-socket recipe every logfunnel receiver uses
+/// ([`transport::receiver`]: `rcvhwm`, linger 0, a maximum message size above `max_frame_bytes`);
+/// errors name the key (`bind[0]`, `pull[1]`) and the endpoint.
 pub(super) fn bind_all(
     ctx: &zmq::Context,
     config: &Config,
 ) -> Result<Vec<Receiving>, CollectorError> {
     let mut sockets = Vec::with_capacity(config.bind.len() + config.pull.len());
-    for (list, kind, name) in [
-        (&config.bind, zmq::SUB, "bind"),
-        (&config.pull, zmq::PULL, "pull"),
+    for (list, mode, name) in [
+        (&config.bind, ReceiveMode::Sub, "bind"),
+        (&config.pull, ReceiveMode::Pull, "pull"),
     ] {
         for (i, ep) in list.iter().enumerate() {
-            let socket = receiving_socket(ctx, kind, config, &format!("{name}[{i}]"), ep)?;
-            let endpoint = last_endpoint(&socket).unwrap_or_else(|| ep.clone());
+            let bind_err = |e: transport::SocketError| CollectorError::Bind {
+                key: format!("{name}[{i}]"),
+                endpoint: ep.to_string(),
+                source: e.source,
+            };
+            let socket = transport::receiver(ctx, mode, config.rcvhwm, config.max_frame_bytes)
+                .map_err(bind_err)?;
+            let endpoint = transport::bind(&socket, ep).map_err(bind_err)?;
             sockets.push(Receiving { socket, endpoint });
         }
     }
     Ok(sockets)
-}
-
-/// One receiving socket with the collector's options (`rcvhwm`, a maximum message size above
-/// `max_frame_bytes`), bound to `ep`; errors name `key` (`bind[0]`, `pull[1]`).
-fn receiving_socket(
-    ctx: &zmq::Context,
-    kind: zmq::SocketType,
-    config: &Config,
-    key: &str,
-    ep: &str,
-) -> Result<zmq::Socket, CollectorError> {
-    let bind_err = |source| CollectorError::Bind {
-        key: key.to_string(),
-        endpoint: ep.to_string(),
-        source,
-    };
-    let s = ctx.socket(kind).map_err(bind_err)?;
-    s.set_rcvhwm(config.rcvhwm).map_err(bind_err)?;
-    s.set_linger(0).map_err(bind_err)?;
-    // Only a backstop: libzmq drops the whole connection on an oversized message, so the decoder's
-    // own limit (which drops just that message) must be the one that normally applies.
-    let backstop = (config.max_frame_bytes as i64)
-        .saturating_mul(2)
-        .saturating_add(64 * 1024);
-    s.set_maxmsgsize(backstop).map_err(bind_err)?;
-    if kind == zmq::SUB {
-        s.set_subscribe(b"").map_err(bind_err)?;
-    }
-    s.bind(ep).map_err(bind_err)?;
-    Ok(s)
 }
 
 /// The receiving thread's state.
