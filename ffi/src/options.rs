@@ -321,18 +321,15 @@ pub unsafe extern "C" fn lf_options_set_lang(
     lang: *const c_char,
 ) -> lf_result {
     store_text(options, lang, "lang", |o, lang| {
-        o.lang = Some(match lang.to_ascii_lowercase().as_str() {
-            "c" => Lang::C,
-            "java" => Lang::Java,
-            "python" => Lang::Python,
-            "rust" => Lang::Rust,
-            _ => {
+        match Lang::parse(lang) {
+            Some(parsed) => o.lang = Some(parsed),
+            None => {
                 set_last_error(format_args!(
                     "unknown lang {lang:?} (expected c, java, python or rust)"
                 ));
                 return lf_result::LF_INVALID_ARGUMENT;
             }
-        });
+        }
         lf_result::LF_OK
     })
 }

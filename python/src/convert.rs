@@ -3,6 +3,7 @@
 //! Nothing here raises into the application: a value that cannot be represented is sent as its `repr`
 //! (or a placeholder when even `repr` fails).
 
+use logfunnel_core::schema::Field;
 use logfunnel_core::Record;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -145,17 +146,11 @@ pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, Py
     })
 }
 
-/// The attribute dict of a `LogRecord` rebuilt from a wire record, ready for `logging.makeLogRecord`.
-/// Missing optional fields are left out, so `makeLogRecord` keeps its own defaults for them.
+/// The attribute dict of a `LogRecord` rebuilt from a wire record, ready for `logging.makeLogRecord`:
+/// the schema's keys in wire order (`v` and the keys encoders never write left out), then the user
+/// fields. Missing optional fields are left out, so `makeLogRecord` keeps its own defaults for them.
 pub fn record_to_dict<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("name", &r.name)?;
-    d.set_item("msg", &r.msg)?;
-    d.set_item("args", py.None())?;
-    d.set_item("levelno", r.levelno)?;
-    d.set_item("levelname", &*r.levelname_or_default())?;
-    d.set_item("created", r.created)?;
-    d.set_item("msecs", r.msecs_or_default())?;
     fn opt<'py, T: IntoPyObject<'py> + Clone>(
         d: &Bound<'py, PyDict>,
         key: &str,
@@ -166,23 +161,36 @@ pub fn record_to_dict<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, P
             None => Ok(()),
         }
     }
-    opt(&d, "relativeCreated", &r.relative_created)?;
-    opt(&d, "pathname", &r.pathname)?;
-    opt(&d, "filename", &r.filename)?;
-    opt(&d, "module", &r.module)?;
-    opt(&d, "lineno", &r.lineno)?;
-    opt(&d, "funcName", &r.func_name)?;
-    opt(&d, "process", &r.process)?;
-    opt(&d, "processName", &r.process_name)?;
-    opt(&d, "thread", &r.thread)?;
-    opt(&d, "threadName", &r.thread_name)?;
-    opt(&d, "taskName", &r.task_name)?;
-    opt(&d, "exc_text", &r.exc_text)?;
-    opt(&d, "stack_info", &r.stack_info)?;
-    opt(&d, "host", &r.host)?;
-    opt(&d, "lang", &r.lang)?;
-    opt(&d, "sid", &r.sid)?;
-    opt(&d, "seq", &r.seq)?;
+    for &field in Field::ALL {
+        let key = field.key();
+        match field {
+            Field::V | Field::Message | Field::ExcInfo | Field::Asctime => {}
+            Field::Name => d.set_item(key, &r.name)?,
+            Field::Msg => d.set_item(key, &r.msg)?,
+            Field::Args => d.set_item(key, py.None())?,
+            Field::Levelno => d.set_item(key, r.levelno)?,
+            Field::Levelname => d.set_item(key, &*r.levelname_or_default())?,
+            Field::Created => d.set_item(key, r.created)?,
+            Field::Msecs => d.set_item(key, r.msecs_or_default())?,
+            Field::RelativeCreated => opt(&d, key, &r.relative_created)?,
+            Field::Pathname => opt(&d, key, &r.pathname)?,
+            Field::Filename => opt(&d, key, &r.filename)?,
+            Field::Module => opt(&d, key, &r.module)?,
+            Field::Lineno => opt(&d, key, &r.lineno)?,
+            Field::FuncName => opt(&d, key, &r.func_name)?,
+            Field::Process => opt(&d, key, &r.process)?,
+            Field::ProcessName => opt(&d, key, &r.process_name)?,
+            Field::Thread => opt(&d, key, &r.thread)?,
+            Field::ThreadName => opt(&d, key, &r.thread_name)?,
+            Field::TaskName => opt(&d, key, &r.task_name)?,
+            Field::ExcText => opt(&d, key, &r.exc_text)?,
+            Field::StackInfo => opt(&d, key, &r.stack_info)?,
+            Field::Host => opt(&d, key, &r.host)?,
+            Field::Lang => opt(&d, key, &r.lang)?,
+            Field::Sid => opt(&d, key, &r.sid)?,
+            Field::Seq => opt(&d, key, &r.seq)?,
+        }
+    }
     for (k, v) in &r.extra {
         d.set_item(k, json_to_py(py, v)?)?;
     }

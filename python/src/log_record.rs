@@ -8,6 +8,7 @@
 //! record has more attributes than a plain `LogRecord`.
 
 use crate::convert::{str_of, to_json, to_text};
+use logfunnel_core::schema::Field;
 use logfunnel_core::RecordView;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -24,71 +25,46 @@ struct LoggingRefs {
     /// Attribute names of a plain `LogRecord` (plus `message` and `asctime`, which formatters add):
     /// any other attribute is a user field from `extra=`.
     standard_keys: Py<PyFrozenSet>,
-    /// [`FIELDS`] as interned strings: the very objects a `LogRecord`'s `__dict__` uses as keys.
+    /// [`LOG_RECORD_ORDER`]'s keys as interned strings: the very objects a `LogRecord`'s `__dict__` uses as keys.
     field_keys: Vec<Py<PyString>>,
 }
 
 static LOGGING_REFS: PyOnceLock<LoggingRefs> = PyOnceLock::new();
 
 /// The `LogRecord` attributes read natively, in the order `LogRecord.__init__` sets them, so a plain
-/// record's attributes are found at their own index without a search.
-const FIELDS: [&str; 23] = [
-    "name",
-    "msg",
-    "args",
-    "levelname",
-    "levelno",
-    "pathname",
-    "filename",
-    "module",
-    "exc_info",
-    "exc_text",
-    "stack_info",
-    "lineno",
-    "funcName",
-    "created",
-    "msecs",
-    "relativeCreated",
-    "thread",
-    "threadName",
-    "processName",
-    "process",
-    "taskName",
-    "message",
-    "asctime",
+/// record's attributes are found at their own index without a search. Any other attribute (the
+/// wire-only keys such as `host` or `seq` included) is a user field.
+const LOG_RECORD_ORDER: [Field; 23] = [
+    Field::Name,
+    Field::Msg,
+    Field::Args,
+    Field::Levelname,
+    Field::Levelno,
+    Field::Pathname,
+    Field::Filename,
+    Field::Module,
+    Field::ExcInfo,
+    Field::ExcText,
+    Field::StackInfo,
+    Field::Lineno,
+    Field::FuncName,
+    Field::Created,
+    Field::Msecs,
+    Field::RelativeCreated,
+    Field::Thread,
+    Field::ThreadName,
+    Field::ProcessName,
+    Field::Process,
+    Field::TaskName,
+    Field::Message,
+    Field::Asctime,
 ];
 
-/// Index into [`FIELDS`].
-#[derive(Clone, Copy)]
-enum Field {
-    Name,
-    Msg,
-    Args,
-    Levelname,
-    Levelno,
-    Pathname,
-    Filename,
-    Module,
-    ExcInfo,
-    ExcText,
-    StackInfo,
-    Lineno,
-    FuncName,
-    Created,
-    Msecs,
-    RelativeCreated,
-    Thread,
-    ThreadName,
-    ProcessName,
-    Process,
-    TaskName,
-}
-
-/// The slot of an attribute name that is not the interned string (a record rebuilt from JSON).
-fn field_index(key: &Bound<'_, PyAny>) -> Option<usize> {
+/// The field of an attribute name that is not the interned string (a record rebuilt from JSON).
+fn field_named(key: &Bound<'_, PyAny>) -> Option<Field> {
     let s = key.cast::<PyString>().ok()?;
     let s = str_of(s);
-    FIELDS.iter().position(|f| *f == s)
+    LOG_RECORD_ORDER.iter().copied().find(|f| f.key() == s)
 }
 
 /// Looks up `logging`'s objects now, so a sender is never built where records cannot be read.
@@ -109,9 +85,9 @@ fn logging_refs(py: Python<'_>) -> PyResult<&LoggingRefs> {
             log_record: log_record.unbind(),
             default_formatter: default_formatter.unbind(),
             standard_keys: PyFrozenSet::new(py, keys.iter())?.unbind(),
-            field_keys: FIELDS
+            field_keys: LOG_RECORD_ORDER
                 .iter()
-                .map(|f| PyString::intern(py, f).unbind())
+                .map(|f| PyString::intern(py, f.key()).unbind())
                 .collect(),
         })
     })
@@ -222,7 +198,7 @@ pub(crate) fn with_record<'py, R>(
         .getattr(intern!(py, "__dict__"))?
         .cast_into::<PyDict>()?;
     // One pass over the attributes: the known fields into their slots, the rest are user fields.
-    let mut slots: [Option<Bound<'py, PyAny>>; FIELDS.len()] = Default::default();
+    let mut slots: [Option<Bound<'py, PyAny>>; Field::ALL.len()] = std::array::from_fn(|_| None);
     let mut others: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = Vec::new();
     let keys = &refs.field_keys;
     let (mut pos, mut i): (ffi::Py_ssize_t, usize) = (0, 0);
@@ -232,23 +208,24 @@ pub(crate) fn with_record<'py, R>(
     // owned references at once, and nothing runs Python code (which could change the dict) until
     // the loop is over.
     while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
-        // A plain LogRecord's keys are the interned names, in `FIELDS` order.
-        let slot = if i < keys.len() && keys[i].as_ptr() == k {
-            Some(i)
+        // A plain LogRecord's keys are the interned names, in `LOG_RECORD_ORDER`.
+        let field = if i < keys.len() && keys[i].as_ptr() == k {
+            Some(LOG_RECORD_ORDER[i])
         } else {
             let key = unsafe { Borrowed::from_ptr(py, k) };
             keys.iter()
                 .position(|x| x.as_ptr() == k)
-                .or_else(|| field_index(&key))
+                .map(|at| LOG_RECORD_ORDER[at])
+                .or_else(|| field_named(&key))
         };
         i += 1;
         let value = unsafe { Bound::from_borrowed_ptr(py, v) };
-        match slot {
-            Some(slot) => slots[slot] = Some(value),
+        match field {
+            Some(field) => slots[field.index()] = Some(value),
             None => others.push((unsafe { Bound::from_borrowed_ptr(py, k) }, value)),
         }
     }
-    let mut take = |f: Field| slots[f as usize].take();
+    let mut take = |f: Field| slots[f.index()].take();
     let name = take(Field::Name);
     let msg = take(Field::Msg);
     let args = take(Field::Args);

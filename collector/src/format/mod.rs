@@ -44,11 +44,11 @@ mod datefmt;
 mod dollar;
 mod percent;
 
-use attrs::Attr;
 use brace::BraceSpec;
 use datefmt::DateFmt;
 use logfunnel_core::pyfmt::percent::{self as printf, PercentError, Spec};
 use logfunnel_core::pyfmt::Arg;
+use logfunnel_core::schema::Field;
 use logfunnel_core::RecordView;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -130,7 +130,8 @@ pub enum FormatError {
 /// What a placeholder refers to.
 #[derive(Debug, Clone)]
 enum Target {
-    Attr(Attr),
+    /// A record attribute (a schema key, or one Python computes).
+    Attr(Field),
     /// A user field, looked up in `Record::extra` at format time.
     User(String),
 }
@@ -162,7 +163,7 @@ enum Piece {
 
 /// What a placeholder named `key` refers to: a record attribute, or else a user field.
 fn target_of(key: &str) -> Target {
-    match Attr::from_name(key) {
+    match Field::from_key(key) {
         Some(a) => Target::Attr(a),
         None => Target::User(key.to_string()),
     }
@@ -214,7 +215,7 @@ impl Formatter {
             matches!(
                 p,
                 Piece::Field {
-                    target: Target::Attr(Attr::Asctime),
+                    target: Target::Attr(Field::Asctime),
                     ..
                 }
             )
@@ -267,7 +268,7 @@ impl Formatter {
                     raw,
                 } => {
                     let value = match target {
-                        Target::Attr(a) => a.value(record, asctime, &levelname),
+                        Target::Attr(field) => attrs::value(*field, record, asctime, &levelname),
                         Target::User(name) => match record.extra_value(name) {
                             Some(v) => Arg::from(v),
                             None => {
