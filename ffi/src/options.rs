@@ -321,7 +321,7 @@ pub unsafe extern "C" fn lf_options_set_lang(
     lang: *const c_char,
 ) -> lf_result {
     store_text(options, lang, "lang", |o, lang| {
-        match Lang::parse(lang) {
+        match Lang::parse(&lang) {
             Some(parsed) => o.lang = Some(parsed),
             None => {
                 set_last_error(format_args!(

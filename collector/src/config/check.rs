@@ -15,6 +15,7 @@ use super::{default_format, invalid, Config, ConfigError};
 use crate::format::{Formatter, Style};
 use crate::route::Route;
 use crate::sink::{RotatingOptions, Rotation, When};
+use logfunnel_core::transport::{self, Scheme};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -154,34 +155,10 @@ fn is_ephemeral(ep: &str) -> bool {
     ep.starts_with("tcp://") && (ep.ends_with(":0") || ep.ends_with(":*"))
 }
 
-/// `tcp://host:port` (port a number or `*`) or `ipc://path`.
+/// `tcp://host:port` (port a number or `*`) or `ipc://path`: the one endpoint check every logfunnel
+/// end uses ([`transport::check_endpoint`]), limited to the schemes other processes can reach.
 pub fn check_endpoint(ep: &str) -> Result<(), String> {
-    if let Some(rest) = ep.strip_prefix("tcp://") {
-        let Some((host, port)) = rest.rsplit_once(':') else {
-            return Err(format!("{ep:?} has no port (expected tcp://HOST:PORT)"));
-        };
-        if host.is_empty() {
-            return Err(format!("{ep:?} has no host (expected tcp://HOST:PORT)"));
-        }
-        if port != "*" && port.parse::<u16>().is_err() {
-            return Err(format!(
-                "{ep:?}: port {port:?} is not a number from 0 to 65535"
-            ));
-        }
-        Ok(())
-    } else if let Some(path) = ep.strip_prefix("ipc://") {
-        if path.is_empty() {
-            Err(format!(
-                "{ep:?} has no path (expected ipc:///path/to/socket)"
-            ))
-        } else {
-            Ok(())
-        }
-    } else {
-        Err(format!(
-            "{ep:?} is not a tcp://HOST:PORT or ipc://PATH endpoint"
-        ))
-    }
+    transport::check_endpoint(ep, Scheme::FOR_PROCESSES).map(drop)
 }
 
 /// Checks one sink's values and applies its defaults.

@@ -1,6 +1,6 @@
 //! Level names and numbers, parsed by one rule for the config (`level = "warn"`), the run flags
-//! (`--level`) and `tail --level`: Python's names, case-insensitive, `WARN` and `FATAL` included, or a
-//! decimal number.
+//! (`--level`) and `tail --level`: core's `Level::parse`, the one rule (Python's names,
+//! case-insensitive, `WARN` and `FATAL` included, or a decimal number).
 //!
 //! ```
 //! use logfunnel_collector::config::{parse_level, LevelSpec};
@@ -8,22 +8,14 @@
 //! assert_eq!(LevelSpec::Name("fatal".into()).resolve(), Some(50));
 //! ```
 
+use logfunnel_core::schema::Level;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// Python's level names (case-insensitive, `WARN` and `FATAL` included) or a decimal number.
 pub fn parse_level(s: &str) -> Option<i64> {
-    let t = s.trim();
-    match t.to_ascii_uppercase().as_str() {
-        "CRITICAL" | "FATAL" => Some(50),
-        "ERROR" => Some(40),
-        "WARNING" | "WARN" => Some(30),
-        "INFO" => Some(20),
-        "DEBUG" => Some(10),
-        "NOTSET" => Some(0),
-        _ => t.parse::<i64>().ok(),
-    }
+    Level::parse(s)
 }
 
 /// A level as written in the config: a name or a number.
