@@ -36,7 +36,7 @@ pub fn sender(endpoint: &str, mode: SocketMode) -> Sender {
     o.close_timeout = Duration::from_secs(30);
     // The sender's default, stated here because these tests depend on it: with ZMTP heartbeats on,
     // a collector seconds behind (debug builds) never answered the pings and libzmq dropped the
-    // connection with thousands of records in flight (see core/src/sender.rs).
+    // connection with thousands of records in flight (see core/src/sender/mod.rs).
     o.heartbeat_ivl = Duration::ZERO;
     Sender::new(o).expect("sender")
 }
