@@ -32,6 +32,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test (Rust, and the C programs against the committed header)"
 mkdir -p "$CARGO_TARGET_DIR"
+# The C programs link liblogfunnel.so/.a, which `cargo test` does not build for a C-only library.
+cargo build -q -p logfunnel-ffi
 if ! cargo test --workspace --exclude logfunnel-python >"$CARGO_TARGET_DIR/cargo-test.log" 2>&1; then
     tail -n 150 "$CARGO_TARGET_DIR/cargo-test.log"
     grep -E "^test result" "$CARGO_TARGET_DIR/cargo-test.log" || true

@@ -34,7 +34,7 @@ pub fn lib_dir() -> PathBuf {
     for lib in ["liblogfunnel.so", "liblogfunnel.a"] {
         assert!(
             dir.join(lib).exists(),
-            "{} not found in {}: build it with `cargo test -p logfunnel-ffi`",
+            "{} not found in {}: build it with `cargo build -p logfunnel-ffi` (integration tests do not build a C-only library)",
             lib,
             dir.display()
         );
