@@ -298,6 +298,14 @@ struct Worker {
     warner: Arc<Warner>,
 }
 
+impl Drop for Worker {
+    /// Unbinds the ZAP endpoint before the socket closes: closing is asynchronous in libzmq, an
+    /// inproc unbind is not, so a handler started right after `stop` can bind it again.
+    fn drop(&mut self) {
+        let _ = self.zap.unbind(ZAP_ENDPOINT);
+    }
+}
+
 impl Worker {
     fn run(mut self) {
         loop {
