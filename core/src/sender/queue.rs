@@ -365,7 +365,6 @@ impl Inner {
             depth,
             connected: c.connected.load(Ordering::Relaxed),
             linger_expired: c.linger_expired.load(Ordering::Relaxed),
-            ..Stats::default()
         }
     }
 }
