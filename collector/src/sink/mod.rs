@@ -47,15 +47,34 @@ pub use rotation::{ParseWhenError, Rotation, When};
 /// A destination for formatted lines. The runtime owns each sink on its writer thread.
 pub trait Sink: Send {
     /// Writes one record's line (without trailing newline; the sink adds "\n"). `levelno` is for
-    /// colour.
+    /// colour. From here on the record is the sink's: an error means it could not be handed to the
+    /// OS yet, and the sink keeps it, whole, with every record since its last successful
+    /// [`flush`](Sink::flush), for a later flush to write (or [`discard_unsettled`](Sink::discard_unsettled)
+    /// to drop).
     fn write(&mut self, levelno: i64, line: &str) -> io::Result<()>;
-    /// Pushes buffered bytes to the OS (called every flush_interval_ms and on shutdown).
+    /// Hands every kept record to the OS (called every flush_interval_ms, before each
+    /// acknowledgement, and on shutdown). On error nothing is torn or lost: a file is cut back to the
+    /// end of its last whole record and the records stay kept, so calling it again once the cause is
+    /// gone (space freed, directory back) writes each record exactly once.
     fn flush(&mut self) -> io::Result<()>;
     /// Reopens the file by path (SIGHUP after an external logrotate); no-op for the console.
     fn reopen(&mut self) -> io::Result<()>;
     /// fsync policy hook: flushes, then makes the written data durable (`fdatasync`). A sink with
     /// nothing to make durable (the console) just flushes, so the runtime calls this on every sink.
     fn sync(&mut self) -> io::Result<()>;
+    /// Records this sink took and has not settled yet: kept after a failed or pending write, or, for
+    /// a forwarding sink, sent and not yet accepted by its peer. Settling is in order (the oldest
+    /// record first), so the writer, which counts what it gave each sink, knows how many of them are
+    /// settled; a record is acknowledged to its sender only when every sink that took it settled it.
+    /// A sink that hands records to the OS in `write`/`flush` has none after a successful flush.
+    fn unsettled(&self) -> u64 {
+        0
+    }
+    /// Throws every unsettled record away (`on_error = "drop"`), returning how many; they count as
+    /// settled from then on.
+    fn discard_unsettled(&mut self) -> u64 {
+        0
+    }
     /// Errors from background work (compression of rotated files) since the last call, for the
     /// runtime to report. Such errors never lose data: the uncompressed backup stays.
     fn take_background_errors(&mut self) -> Vec<SinkError> {

@@ -87,6 +87,15 @@ pub struct Stats {
     pub linger_expired: bool,
     /// XPUB mode: whether a subscriber (the collector) has been seen. Always false for PUSH.
     pub connected: bool,
+    /// Whether the sender speaks the acknowledged protocol (wire v2) now: it heard a collector's
+    /// announcement. False against a v1 collector or listener, and in PUSH mode.
+    pub acknowledging: bool,
+    /// Records the collector acknowledged (every sink taking them wrote them).
+    pub acknowledged: u64,
+    /// Records sent and kept until an acknowledgement covers them, now.
+    pub unacknowledged: u64,
+    /// Records sent again after a resend request, a collector restart or `ack_timeout`.
+    pub resent: u64,
 }
 
 impl Stats {

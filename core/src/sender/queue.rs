@@ -365,6 +365,7 @@ impl Inner {
             depth,
             connected: c.connected.load(Ordering::Relaxed),
             linger_expired: c.linger_expired.load(Ordering::Relaxed),
+            ..Stats::default()
         }
     }
 }
