@@ -178,7 +178,7 @@ impl Writer {
                             formatters[slot].format_with(rec, line, asctime);
                             *done = true;
                         }
-                        s.sink.write(rec.levelno, line)
+                        s.sink.write_record(rec, line)
                     }
                     None => {
                         if json.is_empty() {
@@ -186,7 +186,7 @@ impl Writer {
                         }
                         // serde_json writes valid UTF-8.
                         let text = std::str::from_utf8(json).unwrap_or_default();
-                        s.sink.write(rec.levelno, text)
+                        s.sink.write_record(rec, text)
                     }
                 };
                 match result {

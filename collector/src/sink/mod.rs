@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use logfunnel_core::RecordView;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,12 @@ pub trait Sink: Send {
     /// [`flush`](Sink::flush), for a later flush to write (or [`discard_unsettled`](Sink::discard_unsettled)
     /// to drop).
     fn write(&mut self, levelno: i64, line: &str) -> io::Result<()>;
+    /// Writes one record: what the runtime calls. `line` is the record formatted for this sink (its
+    /// format, or the JSON record). Line sinks keep the default, which writes `line`; a sink that
+    /// maps the record itself (OTLP) overrides it and reads the fields from `record`.
+    fn write_record(&mut self, record: &RecordView<'_>, line: &str) -> io::Result<()> {
+        self.write(record.levelno, line)
+    }
     /// Hands every kept record to the OS (called every flush_interval_ms, before each
     /// acknowledgement, and on shutdown). On error nothing is torn or lost: a file is cut back to the
     /// end of its last whole record and the records stay kept, so calling it again once the cause is
