@@ -232,6 +232,7 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<SinkSpec, ConfigError> {
         route: Route::new(common.include.clone(), common.exclude.clone()),
         line,
         target,
+        on_error: common.on_error,
     })
 }
 

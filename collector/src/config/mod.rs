@@ -40,9 +40,9 @@ mod table;
 pub use check::check_endpoint;
 pub use level::{level_arg, parse_level, LevelSpec};
 pub use sink::{
-    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, RotatingFileSinkConfig,
-    RotationConfig, SinkCommon, SinkConfig, SinkKind, StreamName, DEFAULT_BACKUP_COUNT,
-    DEFAULT_INTERVAL,
+    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, OnError,
+    RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkConfig, SinkKind, StreamName,
+    DEFAULT_BACKUP_COUNT, DEFAULT_INTERVAL,
 };
 pub use spec::{LineSpec, SinkSpec, Target};
 

@@ -95,6 +95,31 @@ pub struct SinkCommon {
     pub include: Vec<String>,
     /// Logger-name prefixes to refuse; wins over `include`.
     pub exclude: Vec<String>,
+    /// What the writer does when this sink cannot write (`spec/delivery.md` section 5.5).
+    pub on_error: OnError,
+}
+
+/// What happens to records a sink cannot write (disk full, I/O error, permission, removed
+/// directory): the `on_error` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// Keep the records and retry with backoff; nothing taken by this sink is acknowledged until it
+    /// is written, so the senders are held back instead of losing records (the default).
+    #[default]
+    Block,
+    /// Drop the records this sink cannot write, count them per reason, and let the other sinks go on.
+    Drop,
+}
+
+impl OnError {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::Block => "block",
+            OnError::Drop => "drop",
+        }
+    }
 }
 
 /// How a sink that writes text lines formats each record (every kind but `jsonl`).

@@ -2,7 +2,7 @@
 //! every value parsed, so nothing downstream reads the config's raw strings again. Opening it is
 //! the sink factory's job (`sink/open.rs`).
 
-use super::sink::{SinkKind, StreamName};
+use super::sink::{OnError, SinkKind, StreamName};
 use crate::format::{Formatter, Style};
 use crate::route::Route;
 use crate::sink::{Colour, RotatingOptions, Rotation};
@@ -25,6 +25,8 @@ pub struct SinkSpec {
     pub line: Option<LineSpec>,
     /// Where the lines go.
     pub target: Target,
+    /// What the writer does when this sink cannot write.
+    pub on_error: OnError,
 }
 
 /// A checked line format. Sinks whose specs are equal share one formatted line per record.

@@ -13,7 +13,7 @@
 
 use super::queue::{Batch, Queue};
 use super::{last_endpoint, CollectorError, ReopenHandle};
-use crate::config::{FsyncPolicy, TailConfig};
+use crate::config::{FsyncPolicy, OnError, TailConfig};
 use crate::gaps::{GapTracker, SeqOutcome};
 use crate::metrics::Metrics;
 use crate::sink::open::OpenedSinks;
@@ -191,7 +191,12 @@ impl Writer {
                 };
                 match result {
                     Ok(()) => written[s.index] += 1,
-                    Err(e) => sink_error(&self.metrics, &self.warner, s.index, &s.label, &e),
+                    Err(e) => {
+                        sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
+                        if s.on_error == OnError::Drop {
+                            s.sink.discard_unsettled();
+                        }
+                    }
                 }
             }
             if !taken {
@@ -305,6 +310,9 @@ impl Writer {
             let result = if sync { s.sink.sync() } else { s.sink.flush() };
             if let Err(e) = result {
                 sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
+                if s.on_error == OnError::Drop {
+                    s.sink.discard_unsettled();
+                }
             }
         }
     }

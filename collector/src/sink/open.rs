@@ -6,7 +6,7 @@
 //! distinct format, not once per sink.
 
 use super::{ConsoleSink, FileSink, RotatingFileSink, Sink, SinkError};
-use crate::config::{SinkSpec, StreamName, Target};
+use crate::config::{OnError, SinkSpec, StreamName, Target};
 use crate::format::Formatter;
 use crate::route::Route;
 use crate::CollectorError;
@@ -26,6 +26,8 @@ pub(crate) struct RunSink {
     pub(crate) format_slot: Option<usize>,
     /// The sink itself.
     pub(crate) sink: Box<dyn Sink>,
+    /// What the writer does when it cannot write.
+    pub(crate) on_error: OnError,
 }
 
 /// Every sink of a collector, open, in config order, and the formatters they share.
@@ -60,6 +62,7 @@ pub(crate) fn open_sinks(specs: &[SinkSpec]) -> Result<OpenedSinks, CollectorErr
             route: spec.route.clone(),
             format_slot,
             sink,
+            on_error: spec.on_error,
         });
     }
     Ok(OpenedSinks { sinks, formatters })

@@ -15,6 +15,9 @@
 //! | `heartbeat_ivl` / `heartbeat_timeout` | off / 5 s | ZMTP heartbeats, opt-in (see [`crate::sender`]) |
 //! | `reconnect_ivl` / `reconnect_ivl_max` | 100 ms / 2 s | reconnect with backoff |
 //! | `close_timeout` | 5 s | the wait when a `Sender` is dropped |
+//! | `ack_timeout` | 5 s | with records unacknowledged and no ack for this long, resend them (`spec/delivery.md`) |
+//! | `discovery_wait` | 100 ms | after the first subscription, how long to wait for a collector's announcement before sending v1 |
+//! | `max_batch_records` / `max_batch_bytes` | 1 024 / 256 KiB | one acknowledged batch at most; a lone record still goes at once |
 
 use crate::schema::Lang;
 use std::time::Duration;
@@ -120,6 +123,15 @@ pub struct SenderOptions {
     pub reconnect_ivl_max: Duration,
     /// Wait used when a sender is dropped without [`Sender::close`](super::Sender::close).
     pub close_timeout: Duration,
+    /// Acknowledged delivery: resend the unacknowledged records when no ack came for this long.
+    pub ack_timeout: Duration,
+    /// After the first subscription, how long to wait for a collector's announcement (acknowledged
+    /// delivery) before sending unacknowledged v1 frames to whatever listens.
+    pub discovery_wait: Duration,
+    /// Most records in one acknowledged batch.
+    pub max_batch_records: usize,
+    /// Most bytes in one acknowledged batch (a single larger record still goes, alone).
+    pub max_batch_bytes: usize,
     /// `lang` stamped on records that have none.
     pub lang: Lang,
     /// `host` stamped on records that have none; the machine's host name when `None`.
@@ -148,6 +160,10 @@ impl SenderOptions {
         reconnect_ivl: Duration::from_millis(100),
         reconnect_ivl_max: Duration::from_secs(2),
         close_timeout: Duration::from_secs(5),
+        ack_timeout: Duration::from_secs(5),
+        discovery_wait: Duration::from_millis(100),
+        max_batch_records: 1_024,
+        max_batch_bytes: 256 * 1024,
         lang: Lang::Rust,
         host: None,
     };
@@ -184,6 +200,10 @@ impl SenderOptions {
             reconnect_ivl,
             reconnect_ivl_max,
             close_timeout,
+            ack_timeout,
+            discovery_wait,
+            max_batch_records,
+            max_batch_bytes,
             lang: _,
             host,
         } = SenderOptions::DEFAULTS;
@@ -205,6 +225,10 @@ impl SenderOptions {
             ("reconnect_ivl_ms", ms(reconnect_ivl)),
             ("reconnect_ivl_max_ms", ms(reconnect_ivl_max)),
             ("close_timeout_ms", ms(close_timeout)),
+            ("ack_timeout_ms", ms(ack_timeout)),
+            ("discovery_wait_ms", ms(discovery_wait)),
+            ("max_batch_records", json!(max_batch_records)),
+            ("max_batch_bytes", json!(max_batch_bytes)),
             ("host", host.map_or(Value::Null, Value::String)),
         ]
         .into_iter()
