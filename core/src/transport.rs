@@ -139,6 +139,47 @@ pub fn connect_sender(
         SocketMode::Push => ctx.socket(zmq::PUSH),
     }
     .map_err(err("create the socket", ep))?;
+    set_connection_options(&socket, options, ep)?;
+    if options.mode == SocketMode::Xpub {
+        set_xpub_nodrop(&mut socket).map_err(err("set ZMQ_XPUB_NODROP", ep))?;
+    }
+    socket
+        .connect(ep)
+        .map_err(err("connect to the endpoint", ep))?;
+    Ok(socket)
+}
+
+/// The acknowledged-delivery socket (`spec/delivery.md` section 3): a `DEALER` connected to the
+/// ack `ROUTER` a collector announced at `ack_endpoint`, with the heartbeat, keepalive and reconnect
+/// options of the sending socket, so a dead link is noticed alike, and a high-water mark of `sndhwm`
+/// batches (set before connecting: libzmq sizes a pipe when it creates it). libzmq
+/// keeps a connecting `DEALER`'s pipe across reconnects, so batches queued during an outage reach
+/// the collector once it is back.
+pub fn connect_ack_dealer(
+    ctx: &zmq::Context,
+    options: &SenderOptions,
+    ack_endpoint: &str,
+    sndhwm: i32,
+) -> Result<zmq::Socket, SocketError> {
+    let socket = ctx
+        .socket(zmq::DEALER)
+        .map_err(err("create the ack socket", ack_endpoint))?;
+    set_connection_options(&socket, options, ack_endpoint)?;
+    socket
+        .set_sndhwm(sndhwm)
+        .map_err(err("set ZMQ_SNDHWM", ack_endpoint))?;
+    socket
+        .connect(ack_endpoint)
+        .map_err(err("connect to the ack endpoint", ack_endpoint))?;
+    Ok(socket)
+}
+
+/// The options both sending sockets share.
+fn set_connection_options(
+    socket: &zmq::Socket,
+    options: &SenderOptions,
+    ep: &str,
+) -> Result<(), SocketError> {
     socket
         .set_sndhwm(options.sndhwm)
         .map_err(err("set ZMQ_SNDHWM", ep))?;
@@ -171,13 +212,7 @@ pub fn connect_sender(
     socket
         .set_reconnect_ivl_max(ms(options.reconnect_ivl_max))
         .map_err(err("set ZMQ_RECONNECT_IVL_MAX", ep))?;
-    if options.mode == SocketMode::Xpub {
-        set_xpub_nodrop(&mut socket).map_err(err("set ZMQ_XPUB_NODROP", ep))?;
-    }
-    socket
-        .connect(ep)
-        .map_err(err("connect to the endpoint", ep))?;
-    Ok(socket)
+    Ok(())
 }
 
 /// `ZMQ_XPUB_NODROP`, which the `zmq` crate does not wrap: at the high-water mark a send fails with
@@ -264,6 +299,29 @@ pub fn receiver(
     if mode == ReceiveMode::Sub {
         socket.set_subscribe(b"").map_err(err("subscribe", what))?;
     }
+    Ok(socket)
+}
+
+/// The collector's ack `ROUTER` (`spec/delivery.md` section 3): v2 batches in, acks out to the
+/// connection each batch came from. Like [`receiver`]: `rcvhwm`, linger 0, and a maximum message size
+/// above `max_batch_bytes` (the decoder checks the real limit and counts what is over it). An ack to
+/// a peer whose pipe is full or gone is dropped (no `ZMQ_ROUTER_MANDATORY`): acks are cumulative.
+pub fn ack_router(
+    ctx: &zmq::Context,
+    rcvhwm: i32,
+    max_batch_bytes: usize,
+) -> Result<zmq::Socket, SocketError> {
+    let what = "router";
+    let socket = ctx
+        .socket(zmq::ROUTER)
+        .map_err(err("create the socket", what))?;
+    socket
+        .set_rcvhwm(rcvhwm)
+        .map_err(err("set ZMQ_RCVHWM", what))?;
+    socket.set_linger(0).map_err(err("set ZMQ_LINGER", what))?;
+    socket
+        .set_maxmsgsize(max_message_size(max_batch_bytes))
+        .map_err(err("set ZMQ_MAXMSGSIZE", what))?;
     Ok(socket)
 }
 

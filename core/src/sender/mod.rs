@@ -20,6 +20,7 @@
 //! makes progress again, further calls drop at once instead of each waiting `block_timeout`, so an
 //! application whose collector is gone slows down once, not on every call.
 
+mod acked;
 mod io;
 pub mod options;
 mod queue;

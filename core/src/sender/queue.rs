@@ -86,14 +86,21 @@ pub(super) struct Counters {
     pub(super) filtered: AtomicU64,
     pub(super) connected: AtomicBool,
     pub(super) linger_expired: AtomicBool,
+    pub(super) acknowledging: AtomicBool,
+    pub(super) acknowledged: AtomicU64,
+    pub(super) unacknowledged: AtomicU64,
+    pub(super) resent: AtomicU64,
 }
 
 pub(super) struct State {
     pub(super) queue: VecDeque<(u64, Entry)>,
     pub(super) queued_bytes: usize,
     pub(super) next_seq: u64,
-    /// Records taken by the I/O thread and not yet handed to libzmq.
+    /// Records taken by the I/O thread and not yet handed to libzmq, or (acknowledged delivery)
+    /// not yet acknowledged.
     pub(super) in_flight: u64,
+    /// What the acknowledged window's records count against `queue_max_bytes`.
+    pub(super) held_bytes: usize,
     pub(super) io_waiting: bool,
     pub(super) waiters: usize,
     pub(super) stalled: bool,
@@ -159,6 +166,7 @@ impl Inner {
                 queued_bytes: 0,
                 next_seq: 0,
                 in_flight: 0,
+                held_bytes: 0,
                 io_waiting: false,
                 waiters: 0,
                 stalled: false,
@@ -204,10 +212,12 @@ impl Inner {
                 .fetch_add(1, Ordering::Relaxed);
             return Ok(Outcome::Closed);
         }
-        // Records the I/O thread holds count too, so `queue_capacity` is the real bound.
+        // Records the I/O thread holds (unacknowledged ones too) count, so `queue_capacity` and
+        // `queue_max_bytes` are the real bounds.
         let full = |st: &State| {
             st.queue.len() + st.in_flight as usize >= options.queue_capacity
-                || (st.queued_bytes + cost > options.queue_max_bytes && !st.queue.is_empty())
+                || (st.queued_bytes + st.held_bytes + cost > options.queue_max_bytes
+                    && (!st.queue.is_empty() || st.held_bytes > 0))
         };
         if full(&st) {
             match options.overflow {
@@ -365,7 +375,10 @@ impl Inner {
             depth,
             connected: c.connected.load(Ordering::Relaxed),
             linger_expired: c.linger_expired.load(Ordering::Relaxed),
-            ..Stats::default()
+            acknowledging: c.acknowledging.load(Ordering::Relaxed),
+            acknowledged: c.acknowledged.load(Ordering::Relaxed),
+            unacknowledged: c.unacknowledged.load(Ordering::Relaxed),
+            resent: c.resent.load(Ordering::Relaxed),
         }
     }
 }
