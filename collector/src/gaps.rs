@@ -153,6 +153,13 @@ impl GapTracker {
         self.entries.is_empty()
     }
 
+    /// Records a sender dropped that no `seq` jump here shows (acknowledged delivery reports them
+    /// from its watermarks, e.g. across a collector restart): counted as one gap.
+    pub fn note_lost(&mut self, lost: u64) {
+        self.lost_total += lost;
+        self.gaps_total += 1;
+    }
+
     /// Looks at one record's `sid`/`seq`.
     pub fn observe(&mut self, rec: &RecordView<'_>, now: Instant) -> SeqOutcome {
         let (Some(sid), Some(seq)) = (&rec.sid, rec.seq) else {

@@ -77,6 +77,12 @@ impl Config {
                 "must be between 1 and 3600000",
             ));
         }
+        if !(1..=60_000).contains(&self.ack_interval_ms) {
+            return Err(invalid(
+                "ack_interval_ms",
+                "must be from 1 to 60000 (milliseconds)",
+            ));
+        }
         if self.max_senders == 0 {
             return Err(invalid("max_senders", "must be at least 1"));
         }

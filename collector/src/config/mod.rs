@@ -100,6 +100,20 @@ pub struct Config<S = SinkConfig> {
     /// seen is forgotten first, so a peer inventing ids cannot grow memory without bound.
     #[serde(default = "default_max_senders")]
     pub max_senders: usize,
+    /// Acknowledged delivery (`spec/delivery.md`): announce an ack `ROUTER` beside each `bind`
+    /// socket, so logfunnel senders keep every record until it is written. `false` makes this a v1
+    /// collector (every sender unacknowledged).
+    #[serde(default = "default_acknowledge")]
+    pub acknowledge: bool,
+    /// Where each sender's acknowledged watermark is kept across restarts (`delivery-state.json`).
+    /// Unset: `$STATE_DIRECTORY`, else `$XDG_STATE_HOME/logfunnel`, else `~/.local/state/logfunnel`,
+    /// else `/var/lib/logfunnel` (and if another collector holds that one, run without it, warned).
+    /// `""`: no persistence (a restart then costs duplicates, never loss).
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
+    /// While busy, written records are acknowledged (and the state saved) at least this often.
+    #[serde(default = "default_ack_interval_ms")]
+    pub ack_interval_ms: u64,
     /// Optional Prometheus endpoint.
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
@@ -251,6 +265,14 @@ pub fn default_drain_timeout_ms() -> u64 {
 pub fn default_max_senders() -> usize {
     10_000
 }
+/// Default for `acknowledge`.
+pub fn default_acknowledge() -> bool {
+    true
+}
+/// Default for `ack_interval_ms`.
+pub fn default_ack_interval_ms() -> u64 {
+    10
+}
 /// Default for `metrics.listen`.
 pub fn default_metrics_listen() -> String {
     "127.0.0.1:9102".to_string()
@@ -283,6 +305,9 @@ impl Default for Config {
             warn_interval_s: default_warn_interval_s(),
             drain_timeout_ms: default_drain_timeout_ms(),
             max_senders: default_max_senders(),
+            acknowledge: default_acknowledge(),
+            state_dir: None,
+            ack_interval_ms: default_ack_interval_ms(),
             metrics: None,
             tail: None,
             sinks: Vec::new(),
@@ -369,6 +394,9 @@ impl Config<SinkTable> {
             warn_interval_s: self.warn_interval_s,
             drain_timeout_ms: self.drain_timeout_ms,
             max_senders: self.max_senders,
+            acknowledge: self.acknowledge,
+            state_dir: self.state_dir,
+            ack_interval_ms: self.ack_interval_ms,
             metrics: self.metrics,
             tail: self.tail,
             sinks,

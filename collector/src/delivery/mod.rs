@@ -17,3 +17,24 @@ pub mod watermarks;
 
 pub use state_file::{Loaded, SavedSender, StateError, StateFile};
 pub use watermarks::{Admission, DueAck, Watermarks};
+
+use std::path::PathBuf;
+
+/// Where the state file lives when `state_dir` is not set: `$STATE_DIRECTORY` (systemd's
+/// `StateDirectory=`), else `$XDG_STATE_HOME/logfunnel`, else `~/.local/state/logfunnel`, else (no
+/// home, e.g. a system service) `/var/lib/logfunnel`.
+pub fn default_state_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("STATE_DIRECTORY") {
+        // systemd may list several, separated by ':'; the first is ours.
+        let first = dir.to_string_lossy().split(':').next().unwrap_or("").to_string();
+        return PathBuf::from(first);
+    }
+    if let Some(dir) = var("XDG_STATE_HOME") {
+        return PathBuf::from(dir).join("logfunnel");
+    }
+    if let Some(home) = var("HOME") {
+        return PathBuf::from(home).join(".local/state/logfunnel");
+    }
+    PathBuf::from("/var/lib/logfunnel")
+}

@@ -59,6 +59,29 @@ pub struct Metrics {
     pub sinks: Vec<SinkCounters>,
     /// Per-sender sequence tracking.
     pub gaps: Mutex<GapTracker>,
+    /// Acknowledged delivery.
+    pub delivery: DeliveryCounters,
+}
+
+/// Counters of acknowledged delivery (wire v2).
+#[derive(Debug, Default)]
+pub struct DeliveryCounters {
+    /// v2 batches received and decoded.
+    pub batches: AtomicU64,
+    /// Records dropped because an earlier copy was already written (resends).
+    pub duplicates: AtomicU64,
+    /// Batches refused because an earlier one was lost in flight.
+    pub refused: AtomicU64,
+    /// Resends asked of senders.
+    pub resend_requests: AtomicU64,
+    /// Acks sent.
+    pub acks: AtomicU64,
+    /// Saves of the state file.
+    pub state_saves: AtomicU64,
+    /// Saves of the state file that failed (acks are held back until one works).
+    pub state_errors: AtomicU64,
+    /// Records given to sinks and waiting for every sink to settle them before their ack.
+    pub unsettled_batches: AtomicU64,
 }
 
 /// Counters of one sink.
@@ -72,6 +95,9 @@ pub struct SinkCounters {
     pub written: AtomicU64,
     /// Failed operations.
     pub errors: AtomicU64,
+    /// Records dropped because the sink could not write them (`on_error = "drop"`, or given up at
+    /// shutdown).
+    pub dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -100,9 +126,11 @@ impl Metrics {
                     kind,
                     written: AtomicU64::new(0),
                     errors: AtomicU64::new(0),
+                    dropped: AtomicU64::new(0),
                 })
                 .collect(),
             gaps: Mutex::new(GapTracker::new(max_senders)),
+            delivery: DeliveryCounters::default(),
         }
     }
 
@@ -149,11 +177,22 @@ impl Metrics {
                     kind: s.kind.to_string(),
                     written: s.written.load(Ordering::Relaxed),
                     errors: s.errors.load(Ordering::Relaxed),
+                    dropped: s.dropped.load(Ordering::Relaxed),
                 })
                 .collect(),
             lost,
             gaps,
-            duplicates,
+            duplicates: duplicates + self.delivery.duplicates.load(Ordering::Relaxed),
+            delivery: DeliveryStats {
+                batches: self.delivery.batches.load(Ordering::Relaxed),
+                duplicates: self.delivery.duplicates.load(Ordering::Relaxed),
+                refused: self.delivery.refused.load(Ordering::Relaxed),
+                resend_requests: self.delivery.resend_requests.load(Ordering::Relaxed),
+                acks: self.delivery.acks.load(Ordering::Relaxed),
+                state_saves: self.delivery.state_saves.load(Ordering::Relaxed),
+                state_errors: self.delivery.state_errors.load(Ordering::Relaxed),
+                unsettled_batches: self.delivery.unsettled_batches.load(Ordering::Relaxed),
+            },
             queue_depth: self.queue_depth.load(Ordering::Relaxed),
             senders_tracked: tracked,
             senders_evicted: evicted,
@@ -187,8 +226,10 @@ pub struct Stats {
     pub lost: u64,
     /// Jumps in `seq`, all senders.
     pub gaps: u64,
-    /// Records with a `seq` lower than expected.
+    /// Records with a `seq` lower than expected (v1), or resent after they were written (v2).
     pub duplicates: u64,
+    /// Acknowledged delivery.
+    pub delivery: DeliveryStats,
     /// Records waiting between receiving and writing.
     pub queue_depth: u64,
     /// Senders in the gap table.
@@ -214,6 +255,29 @@ pub struct SinkStats {
     pub written: u64,
     /// Failed writes, flushes or reopens.
     pub errors: u64,
+    /// Records dropped because the sink could not write them.
+    pub dropped: u64,
+}
+
+/// Acknowledged delivery's counters (see [`DeliveryCounters`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryStats {
+    /// v2 batches received.
+    pub batches: u64,
+    /// Resent records dropped as already written.
+    pub duplicates: u64,
+    /// Batches refused (an earlier one was lost in flight).
+    pub refused: u64,
+    /// Resends asked of senders.
+    pub resend_requests: u64,
+    /// Acks sent.
+    pub acks: u64,
+    /// State file saves.
+    pub state_saves: u64,
+    /// State file saves that failed.
+    pub state_errors: u64,
+    /// Batches waiting for every sink to settle them.
+    pub unsettled_batches: u64,
 }
 
 impl Stats {
@@ -242,6 +306,17 @@ impl Stats {
             if sink.errors > 0 {
                 let _ = write!(s, " errors[{}]={}", sink.name, sink.errors);
             }
+            if sink.dropped > 0 {
+                let _ = write!(s, " dropped[{}]={}", sink.name, sink.dropped);
+            }
+        }
+        let d = &self.delivery;
+        if d.batches > 0 {
+            let _ = write!(
+                s,
+                " acked_batches={} acks={} refused={}",
+                d.batches, d.acks, d.refused
+            );
         }
         let rate: f64 = self.senders.iter().map(|x| x.rate_per_s).sum();
         let _ = write!(s, " rate={rate:.0}/s");

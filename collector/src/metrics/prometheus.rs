@@ -44,7 +44,7 @@ impl Stats {
             .collect();
         let uptime = vec![(String::new(), format!("{:.3}", self.uptime_s))];
         #[rustfmt::skip]
-        let families: [(&str, &str, &str, Vec<Sample>); 19] = [
+        let families: [(&str, &str, &str, Vec<Sample>); 26] = [
             ("logfunnel_records_received_total", COUNTER, "Messages received, valid or not.", one(self.received)),
             ("logfunnel_records_accepted_total", COUNTER, "Messages decoded into records.", one(self.accepted)),
             ("logfunnel_records_malformed_total", COUNTER, "Messages refused by the decoder, by reason.", malformed),
@@ -63,6 +63,13 @@ impl Stats {
             ("logfunnel_sender_rate_records_per_second", GAUGE, "Records per second over the last few seconds, by sender.", per_sender(|s| format!("{:.3}", s.rate_per_s))),
             ("logfunnel_tail_published_total", COUNTER, "Records re-published for live viewers.", one(self.tail_published)),
             ("logfunnel_tail_dropped_total", COUNTER, "Records not re-published because the live-view socket was full.", one(self.tail_dropped)),
+            ("logfunnel_sink_dropped_total", COUNTER, "Records a sink could not write and dropped (on_error = \"drop\"), by sink.", by_sink(|s| s.dropped)),
+            ("logfunnel_delivery_batches_total", COUNTER, "Acknowledged-delivery batches received.", one(self.delivery.batches)),
+            ("logfunnel_delivery_duplicates_total", COUNTER, "Resent records dropped because they were already written.", one(self.delivery.duplicates)),
+            ("logfunnel_delivery_refused_total", COUNTER, "Batches refused because an earlier one was lost in flight.", one(self.delivery.refused)),
+            ("logfunnel_delivery_resend_requests_total", COUNTER, "Resends asked of senders.", one(self.delivery.resend_requests)),
+            ("logfunnel_delivery_acks_total", COUNTER, "Acknowledgements sent.", one(self.delivery.acks)),
+            ("logfunnel_delivery_state_errors_total", COUNTER, "Failed saves of the delivery state file (acks held back).", one(self.delivery.state_errors)),
             ("logfunnel_uptime_seconds", GAUGE, "Seconds since the collector started.", uptime),
         ];
         let mut out = String::with_capacity(4096);

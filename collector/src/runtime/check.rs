@@ -15,7 +15,7 @@ pub fn check(config: &Config) -> Result<Vec<SinkSpec>, CollectorError> {
     let resolved = config.resolve_sinks()?;
     let ctx = zmq::Context::new();
     // Bound together, as `start` binds them, so endpoints that clash with each other are found too.
-    drop(receiver::bind_all(&ctx, config)?);
+    drop(receiver::bind_all(&ctx, config, 0)?);
     if let Some(t) = &config.tail {
         drop(bind_tail(&ctx, t)?);
     }

@@ -73,6 +73,9 @@ pub enum CollectorError {
     /// A collector thread panicked (a bug); what it had was lost.
     #[error("the {0} thread panicked")]
     Panicked(&'static str),
+    /// The delivery state directory (`state_dir`) cannot be used.
+    #[error(transparent)]
+    State(#[from] crate::delivery::StateError),
     /// [`RunningCollector::stop`](super::RunningCollector::stop) gave up waiting; the threads go on draining in the background.
     #[error("the collector did not finish draining within {0:?}")]
     StopTimedOut(Duration),

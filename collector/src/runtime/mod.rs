@@ -36,6 +36,7 @@
 //! println!("{}", summary.stats.line());
 //! ```
 
+mod acks;
 mod check;
 mod error;
 mod queue;
@@ -47,7 +48,11 @@ pub use check::check;
 pub use error::CollectorError;
 pub use shutdown::{ReopenHandle, Shutdown};
 
-use crate::config::{Config, MetricsConfig};
+use crate::config::{Config, FsyncPolicy, MetricsConfig};
+use crate::delivery::{default_state_dir, StateFile, Watermarks};
+use crate::warn::PREFIX;
+use acks::Acks;
+use logfunnel_core::wire_v2::BatchLimits;
 use crate::metrics::{self, Metrics, Stats};
 use crate::sink::open::open_sinks;
 use crate::warn::Warner;
@@ -106,8 +111,16 @@ pub fn start(config: Config) -> Result<RunningCollector, CollectorError> {
 pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector, CollectorError> {
     let resolved = config.resolve_sinks()?;
     let ctx = zmq::Context::new();
-    let sockets = receiver::bind_all(&ctx, &config)?;
+    let receiver::Bound {
+        sockets,
+        routers_from,
+    } = receiver::bind_all(&ctx, &config, receiver::new_incarnation())?;
     let endpoints: Vec<String> = sockets.iter().map(|s| s.endpoint.clone()).collect();
+    let (endpoints, router_endpoints) = endpoints.split_at(routers_from);
+    let router_endpoints = router_endpoints.to_vec();
+    // Reports about a ROUTER's batches name the bind endpoint it belongs to.
+    let mut endpoints = endpoints.to_vec();
+    endpoints.extend(router_endpoints.iter().map(|r| format!("{r} (acks)")));
     // `bind_all` returns the `bind` sockets first, then the `pull` ones.
     let (bind_endpoints, pull_endpoints) = endpoints.split_at(config.bind.len());
     let (bind_endpoints, pull_endpoints) = (bind_endpoints.to_vec(), pull_endpoints.to_vec());
@@ -121,6 +134,12 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
     let listener = config.metrics.as_ref().map(listen_metrics).transpose()?;
     let metrics_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
     let sinks = open_sinks(&resolved)?;
+    let (acks, ack_pull) = if config.acknowledge {
+        let (acks, pull) = open_acks(&ctx, &config)?;
+        (Some(acks), Some(pull))
+    } else {
+        (None, None)
+    };
 
     let metrics = Arc::new(Metrics::new(
         resolved
@@ -160,11 +179,15 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         flush_interval: Duration::from_millis(config.flush_interval_ms),
         fsync: config.fsync,
         stats_interval: Duration::from_secs(config.stats_interval_s),
+        acks,
+        routers_from: routers_from as u32,
+        drain_timeout: Duration::from_millis(config.drain_timeout_ms),
     }
     .spawn()?;
     let receiver = Receiver {
         ctx,
         sockets,
+        acks: ack_pull,
         queue,
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
@@ -195,6 +218,60 @@ pub fn run(config: Config, shutdown: Shutdown) -> Result<Summary, CollectorError
 }
 
 /// Binds the `[metrics]` listener.
+/// The acknowledged-delivery state (watermarks loaded from `state_dir`) and the inproc pair the
+/// writer's acks travel on to the receiving thread, which owns the `ROUTER`s.
+fn open_acks(ctx: &zmq::Context, config: &Config) -> Result<(Acks, zmq::Socket), CollectorError> {
+    let zmq_err = |what| move |source| CollectorError::Zmq { what, source };
+    let fsync = config.fsync == FsyncPolicy::OnFlush;
+    let state = match &config.state_dir {
+        Some(dir) if dir.as_os_str().is_empty() => None,
+        Some(dir) => Some(StateFile::open(dir, fsync)?),
+        None => {
+            let dir = default_state_dir();
+            match StateFile::open(&dir, fsync) {
+                Ok(opened) => Some(opened),
+                Err(e) => {
+                    eprintln!(
+                        "{PREFIX}: warning: {e}; running without a delivery state (a restart then costs duplicates, never loss); set state_dir to choose a directory"
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let (state, watermarks) = match state {
+        Some((file, loaded)) => {
+            if let Some(why) = &loaded.set_aside {
+                eprintln!("{PREFIX}: warning: unreadable delivery state {why}; starting empty");
+            }
+            let w = Watermarks::from_saved(config.max_senders, loaded.senders);
+            (Some(file), w)
+        }
+        None => (None, Watermarks::new(config.max_senders)),
+    };
+    let pull = ctx.socket(zmq::PULL).map_err(zmq_err("create the ack queue"))?;
+    pull.set_linger(0).map_err(zmq_err("set ZMQ_LINGER"))?;
+    pull.bind(acks::ACK_INPROC)
+        .map_err(zmq_err("bind the ack queue"))?;
+    let push = ctx.socket(zmq::PUSH).map_err(zmq_err("create the ack queue"))?;
+    push.set_linger(0).map_err(zmq_err("set ZMQ_LINGER"))?;
+    push.connect(acks::ACK_INPROC)
+        .map_err(zmq_err("connect the ack queue"))?;
+    let limits = BatchLimits {
+        max_batch_bytes: receiver::max_batch_bytes(config),
+        max_record_bytes: config.max_frame_bytes,
+    };
+    let acks = Acks::new(
+        watermarks,
+        state,
+        push,
+        limits,
+        config.max_senders,
+        Duration::from_millis(config.ack_interval_ms),
+    );
+    Ok((acks, pull))
+}
+
 fn listen_metrics(m: &MetricsConfig) -> Result<TcpListener, CollectorError> {
     TcpListener::bind(&m.listen).map_err(|source| CollectorError::Listen {
         addr: m.listen.clone(),

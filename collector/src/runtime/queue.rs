@@ -114,6 +114,11 @@ impl Queue {
         }
     }
 
+    /// Whether the receiver has closed the queue (shutdown).
+    pub(super) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     pub(super) fn close(&self) {
         self.lock().closed = true;
         self.not_empty.notify_all();

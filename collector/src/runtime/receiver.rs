@@ -12,6 +12,7 @@ use super::{CollectorError, Shutdown};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use logfunnel_core::transport::{self, ReceiveMode};
+use logfunnel_core::wire_v2::{AckEndpoint, Announcement, DEFAULT_MAX_BATCH_BYTES};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -35,14 +36,95 @@ pub(super) struct Receiving {
     pub(super) endpoint: String,
 }
 
+/// Every receiving socket: the `bind` (SUB) and `pull` (PULL) ones first, in config order, then one
+/// ack `ROUTER` per `bind` socket that announces acknowledged delivery. A message's socket index is
+/// its position here; indices from [`Bound::routers_from`] on are `ROUTER`s (`[routing id, batch]`).
+pub(super) struct Bound {
+    pub(super) sockets: Vec<Receiving>,
+    pub(super) routers_from: usize,
+}
+
+/// The collector incarnation announced by every `SUB`: new on every start, so a sender hears a
+/// restarted collector as a new subscription and resends what is unacknowledged.
+pub(super) fn new_incarnation() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(nanos);
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// Where the ack `ROUTER` beside a `SUB` bound at `bound` listens, and how it is announced:
+/// `tcp://HOST:0` (announced as `tcp://*:PORT`, the host the sender connected to) or `PATH.ack`.
+fn router_endpoint(bound: &str) -> Option<String> {
+    if let Some(rest) = bound.strip_prefix("tcp://") {
+        let (host, _) = rest.rsplit_once(':')?;
+        return Some(format!("tcp://{host}:0"));
+    }
+    bound
+        .strip_prefix("ipc://")
+        .map(|path| format!("ipc://{path}.ack"))
+}
+
+/// Binds one ack `ROUTER` beside the `SUB` bound at `sub_endpoint` and subscribes that `SUB` to
+/// the announcement naming it.
+fn bind_router(
+    ctx: &zmq::Context,
+    config: &Config,
+    sub: &zmq::Socket,
+    sub_endpoint: &str,
+    key: &str,
+    incarnation: u64,
+) -> Result<Option<Receiving>, CollectorError> {
+    let Some(ep) = router_endpoint(sub_endpoint) else {
+        return Ok(None);
+    };
+    let bind_err = |e: transport::SocketError| CollectorError::Bind {
+        key: key.to_string(),
+        endpoint: ep.clone(),
+        source: e.source,
+    };
+    let socket = transport::ack_router(ctx, config.rcvhwm, max_batch_bytes(config))
+        .map_err(bind_err)?;
+    let endpoint = transport::bind(&socket, &ep).map_err(bind_err)?;
+    let ack = if endpoint.starts_with("tcp://") {
+        let port = endpoint
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .unwrap_or(0);
+        AckEndpoint::SameHostPort(port)
+    } else {
+        AckEndpoint::Exact(endpoint.clone())
+    };
+    let topic = Announcement { ack, incarnation }.topic();
+    sub.set_subscribe(&topic)
+        .map_err(|source| CollectorError::Bind {
+            key: key.to_string(),
+            endpoint: sub_endpoint.to_string(),
+            source,
+        })?;
+    Ok(Some(Receiving { socket, endpoint }))
+}
+
+/// Largest v2 batch accepted: room for one record of `max_frame_bytes` and the senders' usual
+/// batches, whichever is larger.
+pub(super) fn max_batch_bytes(config: &Config) -> usize {
+    DEFAULT_MAX_BATCH_BYTES.max(config.max_frame_bytes.saturating_mul(2))
+}
+
 /// Binds every receiving socket, in config order: the `bind` ones (SUB), then the `pull` ones (PULL),
 /// each set up by the one receiving-socket recipe every logfunnel receiver uses
 /// ([`transport::receiver`]: `rcvhwm`, linger 0, a maximum message size above `max_frame_bytes`);
-/// errors name the key (`bind[0]`, `pull[1]`) and the endpoint.
+/// then, with `acknowledge`, an ack `ROUTER` beside each `SUB`. Errors name the key (`bind[0]`,
+/// `pull[1]`) and the endpoint.
 pub(super) fn bind_all(
     ctx: &zmq::Context,
     config: &Config,
-) -> Result<Vec<Receiving>, CollectorError> {
+    incarnation: u64,
+) -> Result<Bound, CollectorError> {
     let mut sockets = Vec::with_capacity(config.bind.len() + config.pull.len());
     for (list, mode, name) in [
         (&config.bind, ReceiveMode::Sub, "bind"),
@@ -60,13 +142,28 @@ pub(super) fn bind_all(
             sockets.push(Receiving { socket, endpoint });
         }
     }
-    Ok(sockets)
+    let routers_from = sockets.len();
+    if config.acknowledge {
+        for i in 0..config.bind.len() {
+            let (sub, sub_endpoint) = (&sockets[i].socket, sockets[i].endpoint.clone());
+            let key = format!("bind[{i}]");
+            if let Some(router) = bind_router(ctx, config, sub, &sub_endpoint, &key, incarnation)? {
+                sockets.push(router);
+            }
+        }
+    }
+    Ok(Bound {
+        sockets,
+        routers_from,
+    })
 }
 
 /// The receiving thread's state.
 pub(super) struct Receiver {
     pub(super) ctx: zmq::Context,
     pub(super) sockets: Vec<Receiving>,
+    /// Acks from the writer (`[socket index, routing id, ack]`), sent on here on the `ROUTER` named.
+    pub(super) acks: Option<zmq::Socket>,
     pub(super) queue: Arc<Queue>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) shutdown: Shutdown,
@@ -124,9 +221,32 @@ impl Receiver {
                 Pass::Idle => self.poll(10)?,
             }
         };
+        self.forward_acks();
         drop(self.sockets);
+        drop(self.acks);
         drop(self.ctx);
         Ok(complete)
+    }
+
+    /// Sends the writer's acks on to the `ROUTER`s, never waiting (an ack that finds no room for
+    /// its peer is dropped by libzmq; the next one supersedes it).
+    fn forward_acks(&self) {
+        let Some(acks) = &self.acks else {
+            return;
+        };
+        while let Ok(parts) = acks.recv_multipart(zmq::DONTWAIT) {
+            let [index, routing_id, ack] = &parts[..] else {
+                continue;
+            };
+            let Ok(index) = <[u8; 4]>::try_from(&index[..]) else {
+                continue;
+            };
+            let Some(router) = self.sockets.get(u32::from_be_bytes(index) as usize) else {
+                continue;
+            };
+            let parts: [&[u8]; 2] = [routing_id, ack];
+            let _ = router.socket.send_multipart(parts, zmq::DONTWAIT);
+        }
     }
 
     fn poll(&self, timeout_ms: i64) -> Result<(), CollectorError> {
@@ -135,6 +255,9 @@ impl Receiver {
             .iter()
             .map(|s| s.socket.as_poll_item(zmq::POLLIN))
             .collect();
+        if let Some(acks) = &self.acks {
+            items.push(acks.as_poll_item(zmq::POLLIN));
+        }
         match zmq::poll(&mut items, timeout_ms) {
             Ok(_) | Err(zmq::Error::EINTR) => Ok(()),
             Err(source) => Err(CollectorError::Zmq {
@@ -147,6 +270,7 @@ impl Receiver {
     /// Reads up to [`PER_SOCKET_BATCH`] messages from each socket in turn and queues them for the
     /// writer.
     fn pass(&mut self) -> Result<Pass, CollectorError> {
+        self.forward_acks();
         let mut batch = Batch::default();
         let mut any = false;
         loop {

@@ -11,6 +11,7 @@
 //! The loop allocates nothing per record: lines, the JSON text and the `asctime` text live in
 //! [`Scratch`] buffers kept across batches, and counters are added once per batch.
 
+use super::acks::Acks;
 use super::queue::{Batch, Queue};
 use super::{last_endpoint, CollectorError, ReopenHandle};
 use crate::config::{FsyncPolicy, OnError, TailConfig};
@@ -53,6 +54,10 @@ struct Scratch {
     asctime: String,
     /// Records written per sink in this batch, added to the metrics once per batch.
     written: Vec<u64>,
+    /// Records given to each sink so far (written or kept by it after a failed write).
+    given: Vec<u64>,
+    /// Per sink: retrying after a failure (`on_error = "block"`).
+    blocked: Vec<Option<Blocked>>,
 }
 
 /// The writing thread's state.
@@ -70,7 +75,25 @@ pub(super) struct Writer {
     pub(super) flush_interval: Duration,
     pub(super) fsync: FsyncPolicy,
     pub(super) stats_interval: Duration,
+    /// Acknowledged delivery; `None` with `acknowledge = false`.
+    pub(super) acks: Option<Acks>,
+    /// Socket indices from here on are ack `ROUTER`s (v2 batches).
+    pub(super) routers_from: u32,
+    /// How long a sink that cannot write is retried after shutdown began, before its records are
+    /// given up (the senders still hold them: they were never acknowledged).
+    pub(super) drain_timeout: Duration,
 }
+
+/// A sink with `on_error = "block"` that cannot write: retried with backoff until it can.
+struct Blocked {
+    since: Instant,
+    next_try: Instant,
+    delay: Duration,
+}
+
+/// First retry delay of a blocked sink; it doubles up to [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(10);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 impl Writer {
     /// Starts the thread; it runs until the receiver closes the queue and the queue is empty.
@@ -93,17 +116,54 @@ impl Writer {
             }
         }
         let _gone = Gone(self.queue.clone());
+        let n_sinks = self.metrics.sinks.len();
         let mut scratch = Scratch {
             lines: vec![(String::new(), false); self.sinks.formatters.len()],
             json: Vec::new(),
             asctime: String::new(),
-            written: vec![0; self.metrics.sinks.len()],
+            written: vec![0; n_sinks],
+            given: vec![0; n_sinks],
+            blocked: (0..n_sinks).map(|_| None).collect(),
         };
         let mut next_flush = Instant::now() + self.flush_interval;
         let mut next_stats = Instant::now() + self.stats_interval;
         let mut dirty = false;
+        // When shutdown was first seen while a sink was blocked.
+        let mut closed_at: Option<Instant> = None;
         loop {
-            let wait = next_flush.saturating_duration_since(Instant::now());
+            let now = Instant::now();
+            if scratch.blocked.iter().any(Option::is_some) {
+                // Nothing new is taken while a blocking sink cannot write: the queue fills, the
+                // receiver stops reading, and the senders are held back (their records are kept).
+                self.retry_blocked(&mut scratch, now);
+                if scratch.blocked.iter().any(Option::is_some) {
+                    if self.queue.is_closed() {
+                        let since = *closed_at.get_or_insert(now);
+                        if now.duration_since(since) >= self.drain_timeout {
+                            self.give_up_blocked(&mut scratch);
+                        }
+                    }
+                    self.commit(&mut scratch);
+                    self.periodic(&mut next_stats);
+                    let next_try = scratch
+                        .blocked
+                        .iter()
+                        .flatten()
+                        .map(|b| b.next_try)
+                        .min()
+                        .unwrap_or(now);
+                    std::thread::sleep(
+                        next_try
+                            .saturating_duration_since(Instant::now())
+                            .min(Duration::from_millis(50)),
+                    );
+                    continue;
+                }
+            }
+            let mut wait = next_flush.saturating_duration_since(now);
+            if let Some(acks) = self.acks.as_ref().filter(|a| a.wants_commit()) {
+                wait = wait.min(acks.next_commit(false).saturating_duration_since(now));
+            }
             match self.queue.pop(wait) {
                 Ok(Some(batch)) => {
                     self.metrics
@@ -111,31 +171,151 @@ impl Writer {
                         .fetch_sub(batch.len() as u64, Ordering::Relaxed);
                     self.write_batch(&batch, &mut scratch);
                     dirty = true;
+                    if self
+                        .acks
+                        .as_ref()
+                        .is_some_and(|a| Instant::now() >= a.next_commit(true))
+                    {
+                        self.commit(&mut scratch);
+                    }
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    // The queue ran dry: acknowledge what was written, at once.
+                    if self.acks.as_ref().is_some_and(|a| {
+                        a.wants_commit() && Instant::now() >= a.next_commit(false)
+                    }) {
+                        self.commit(&mut scratch);
+                    }
+                }
                 Err(()) => break,
             }
             let now = Instant::now();
             if now >= next_flush {
                 if dirty {
-                    self.flush_all(self.fsync == FsyncPolicy::OnFlush);
+                    self.flush_all(&mut scratch);
                     dirty = false;
                 }
                 self.background_errors();
                 next_flush = now + self.flush_interval;
             }
-            if self.reopen.take() {
-                self.reopen_all();
-            }
-            if !self.stats_interval.is_zero() && now >= next_stats {
-                eprintln!("{PREFIX}: stats: {}", self.metrics.snapshot().line());
-                next_stats = now + self.stats_interval;
-            }
+            self.periodic(&mut next_stats);
         }
-        self.flush_all(self.fsync == FsyncPolicy::OnFlush);
+        self.flush_all(&mut scratch);
+        self.commit(&mut scratch);
         self.background_errors();
         if let Some(t) = self.tail.take() {
             drop(t);
+        }
+    }
+
+    /// A pending reopen (SIGHUP) and the stats line.
+    fn periodic(&mut self, next_stats: &mut Instant) {
+        if self.reopen.take() {
+            self.reopen_all();
+        }
+        let now = Instant::now();
+        if !self.stats_interval.is_zero() && now >= *next_stats {
+            eprintln!("{PREFIX}: stats: {}", self.metrics.snapshot().line());
+            *next_stats = now + self.stats_interval;
+        }
+    }
+
+    /// The commit cycle: flush (and sync, with `fsync = "on_flush"`) every sink, then settle, save
+    /// and acknowledge what every sink has settled.
+    fn commit(&mut self, scratch: &mut Scratch) {
+        if self.acks.is_none() {
+            return;
+        }
+        self.flush_all(scratch);
+        let settled: Vec<u64> = self
+            .sinks
+            .sinks
+            .iter()
+            .map(|s| scratch.given[s.index].saturating_sub(s.sink.unsettled()))
+            .collect();
+        if let Some(acks) = &mut self.acks {
+            acks.commit(&settled, &self.metrics, &self.warner);
+            self.metrics
+                .delivery
+                .unsettled_batches
+                .store(acks.pending_batches() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// What the writer does when sink `i` failed with `e`: under `block`, retry it with backoff
+    /// (nothing new is taken meanwhile); under `drop`, drop what it kept and count it.
+    fn sink_failed(&mut self, scratch: &mut Scratch, i: usize, e: &std::io::Error) {
+        let s = &mut self.sinks.sinks[i];
+        sink_error(&self.metrics, &self.warner, s.index, &s.label, e);
+        match s.on_error {
+            OnError::Drop => {
+                let n = s.sink.discard_unsettled();
+                if n > 0 {
+                    self.metrics.sinks[s.index]
+                        .dropped
+                        .fetch_add(n, Ordering::Relaxed);
+                }
+            }
+            OnError::Block => {
+                if scratch.blocked[s.index].is_none() {
+                    let now = Instant::now();
+                    scratch.blocked[s.index] = Some(Blocked {
+                        since: now,
+                        next_try: now + FIRST_RETRY_DELAY,
+                        delay: FIRST_RETRY_DELAY,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Retries every blocked sink whose time has come; one that writes again says so.
+    fn retry_blocked(&mut self, scratch: &mut Scratch, now: Instant) {
+        let sync = self.fsync == FsyncPolicy::OnFlush;
+        for s in self.sinks.sinks.iter_mut() {
+            let Some(b) = &mut scratch.blocked[s.index] else {
+                continue;
+            };
+            if now < b.next_try {
+                continue;
+            }
+            let kept = s.sink.unsettled();
+            let result = if sync { s.sink.sync() } else { s.sink.flush() };
+            match result {
+                Ok(()) => {
+                    let failed_for = now.duration_since(b.since).as_secs_f64();
+                    scratch.blocked[s.index] = None;
+                    self.warner.warn(&format!("sink[{}]-recovered", s.index), || {
+                        format!(
+                            "sink {:?}: writing again after {failed_for:.1} s; the {kept} record(s) kept meanwhile are written",
+                            s.label
+                        )
+                    });
+                }
+                Err(e) => {
+                    sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
+                    b.delay = (b.delay * 2).min(MAX_RETRY_DELAY);
+                    b.next_try = now + b.delay;
+                }
+            }
+        }
+    }
+
+    /// Shutdown with a sink that still cannot write, after `drain_timeout`: its records are given
+    /// up here (counted as dropped) and left to the senders, which never had them acknowledged.
+    fn give_up_blocked(&mut self, scratch: &mut Scratch) {
+        for s in self.sinks.sinks.iter_mut() {
+            if scratch.blocked[s.index].take().is_none() {
+                continue;
+            }
+            let n = s.sink.discard_unsettled();
+            self.metrics.sinks[s.index]
+                .dropped
+                .fetch_add(n, Ordering::Relaxed);
+            eprintln!(
+                "{PREFIX}: sink {:?}: still cannot write at shutdown; gave up {n} record(s) (not acknowledged: acknowledging senders still hold them)",
+                s.label
+            );
         }
     }
 
@@ -145,11 +325,14 @@ impl Writer {
         let records = self.decode_batch(batch);
         self.observe_gaps(&records);
         let formatters = &self.sinks.formatters;
+        let mut failed: Vec<(usize, std::io::Error)> = Vec::new();
         let Scratch {
             lines,
             json,
             asctime,
             written,
+            given,
+            ..
         } = scratch;
         let mut unrouted = 0;
         for rec in &records {
@@ -189,12 +372,13 @@ impl Writer {
                         s.sink.write_record(rec, text)
                     }
                 };
+                given[s.index] += 1;
                 match result {
                     Ok(()) => written[s.index] += 1,
                     Err(e) => {
-                        sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
-                        if s.on_error == OnError::Drop {
-                            s.sink.discard_unsettled();
+                        // The sink keeps the record; one report per sink and batch.
+                        if !failed.iter().any(|(i, _)| *i == s.index) {
+                            failed.push((s.index, e));
                         }
                     }
                 }
@@ -214,6 +398,15 @@ impl Writer {
         if unrouted > 0 {
             self.metrics.unrouted.fetch_add(unrouted, Ordering::Relaxed);
         }
+        if let Some(acks) = &mut self.acks {
+            acks.close_run(&scratch.given);
+        }
+        for (i, e) in failed {
+            let at = self.sinks.sinks.iter().position(|s| s.index == i);
+            if let Some(at) = at {
+                self.sink_failed(scratch, at, &e);
+            }
+        }
         self.metrics
             .processed
             .fetch_add(records.len() as u64, Ordering::Relaxed);
@@ -221,12 +414,16 @@ impl Writer {
 
     /// The batch's records, borrowing from its messages; malformed messages are counted by reason
     /// and reported (rate-limited) with the endpoint they came in on.
-    fn decode_batch<'b>(&self, batch: &'b Batch) -> Vec<RecordView<'b>> {
+    fn decode_batch<'b>(&mut self, batch: &'b Batch) -> Vec<RecordView<'b>> {
         let mut records = Vec::with_capacity(batch.len());
         let mut at = 0;
         for &(socket, count) in &batch.messages {
             let frames = &batch.frames[at..at + count as usize];
             at += count as usize;
+            if socket >= self.routers_from {
+                self.decode_v2(socket, frames, &mut records);
+                continue;
+            }
             // Decoded straight into its place in `records`.
             records.push(RecordView::default());
             let slot = records.last_mut().expect("just pushed");
@@ -258,6 +455,51 @@ impl Writer {
             .accepted
             .fetch_add(records.len() as u64, Ordering::Relaxed);
         records
+    }
+
+    /// Admits one v2 batch by its sender's watermark and decodes the records to write; a record
+    /// whose `sid`/`seq` is not the header's is refused as `batch_mismatch`.
+    fn decode_v2<'b>(
+        &mut self,
+        socket: u32,
+        frames: &'b [zmq::Message],
+        records: &mut Vec<RecordView<'b>>,
+    ) {
+        let endpoint = self
+            .endpoints
+            .get(socket as usize)
+            .map_or("?", String::as_str);
+        let Some(acks) = &mut self.acks else {
+            return;
+        };
+        let Some(admitted) = acks.admit(socket, frames, &self.metrics, &self.warner, endpoint)
+        else {
+            return;
+        };
+        let sid = admitted.batch.sid;
+        for (seq, bytes) in admitted.batch.records().skip(admitted.skip as usize) {
+            records.push(RecordView::default());
+            let slot = records.last_mut().expect("just pushed");
+            let problem = match decode_view_into(&[bytes], &self.limits, slot) {
+                Ok(()) if slot.sid.as_deref() == Some(sid) && slot.seq == Some(seq) => None,
+                Ok(()) => Some(("batch_mismatch", format!(
+                    "record {seq} of sender {sid} carries sid {:?} and seq {:?}",
+                    slot.sid.as_deref().unwrap_or(""),
+                    slot.seq
+                ))),
+                Err(e) => Some((e.reason(), e.to_string())),
+            };
+            match problem {
+                None => {}
+                Some((reason, why)) => {
+                    records.pop();
+                    self.metrics.add_malformed(reason, 1);
+                    self.warner.warn(reason, || {
+                        format!("dropped a malformed record in a batch received on {endpoint}: {why}")
+                    });
+                }
+            }
+        }
     }
 
     /// Feeds every record's `sid`/`seq` to the gap tracker, reporting gaps and duplicates.
@@ -305,15 +547,21 @@ impl Writer {
         });
     }
 
-    fn flush_all(&mut self, sync: bool) {
-        for s in self.sinks.sinks.iter_mut() {
+    /// Flushes (and syncs, with `fsync = "on_flush"`) every sink that is not being retried.
+    fn flush_all(&mut self, scratch: &mut Scratch) {
+        let sync = self.fsync == FsyncPolicy::OnFlush;
+        let mut failed = Vec::new();
+        for (at, s) in self.sinks.sinks.iter_mut().enumerate() {
+            if scratch.blocked[s.index].is_some() {
+                continue;
+            }
             let result = if sync { s.sink.sync() } else { s.sink.flush() };
             if let Err(e) = result {
-                sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
-                if s.on_error == OnError::Drop {
-                    s.sink.discard_unsettled();
-                }
+                failed.push((at, e));
             }
+        }
+        for (at, e) in failed {
+            self.sink_failed(scratch, at, &e);
         }
     }
 
