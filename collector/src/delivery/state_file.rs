@@ -286,6 +286,21 @@ mod tests {
         StateFile::open(dir.path(), false).unwrap();
     }
 
+    /// Opens `dir`, waiting (bounded) while it is `Locked`: another test of this binary spawning a
+    /// child holds a copy of every open descriptor between its fork and its exec, so the lock of a
+    /// state file just dropped here can outlive it by that moment.
+    fn open_when_unlocked(dir: &Path) -> (StateFile, Loaded) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match StateFile::open(dir, false) {
+                Err(StateError::Locked { .. }) if Instant::now() < deadline => {
+                    std::thread::yield_now()
+                }
+                other => return other.unwrap(),
+            }
+        }
+    }
+
     #[test]
     fn an_unreadable_file_is_set_aside_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
@@ -294,7 +309,7 @@ mod tests {
             b"{\"format\":\"other\",\"version\":1,\"senders\":[]}",
         ] {
             std::fs::write(dir.path().join(STATE_FILE_NAME), junk).unwrap();
-            let (_, loaded) = StateFile::open(dir.path(), false).unwrap();
+            let (_, loaded) = open_when_unlocked(dir.path());
             assert!(loaded.senders.is_empty());
             assert!(loaded.set_aside.unwrap().contains("unreadable"));
             assert_eq!(
