@@ -36,7 +36,8 @@ class IngestCase:
     sockets_per_proc: int
     msg_bytes: int
     records: int
-    #: "xpub" (blasters' XPUB -> the collector's bound SUB, its `bind`) or "push" (PUSH -> bound PULL, `pull`)
+    #: "xpub" (blasters' XPUB -> the collector's bound SUB, its `bind`), "push" (PUSH -> bound PULL, `pull`)
+    #: or "batch" (the acknowledged path: XPUB hears the announcement, batches on a DEALER, acked)
     mode: str = "xpub"
     #: Measure the ceiling: a count-only sink instead of the collector.
     sink: bool = False
@@ -178,7 +179,7 @@ def run_collector(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
     collector = Collector(
         workdir,
         out,
-        bind=[endpoint] if case.mode == "xpub" else [],
+        bind=[endpoint] if case.mode in ("xpub", "batch") else [],
         pull=[endpoint] if case.mode == "push" else [],
         max_bytes=max(64 << 20, line_bytes * 4),
         backup_count=10_000,

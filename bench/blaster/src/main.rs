@@ -9,6 +9,9 @@
 //! the collector's subscription, print `ready`, wait for one line on stdin, send everything, close with
 //! an unlimited linger (so every frame reaches the collector), print one JSON line of counters.
 //!
+//! With `--mode batch` it speaks the acknowledged protocol (wire v2) instead: see `batch`, which also
+//! has that mode's ceiling sink.
+//!
 //! With `--sink` the same binary is the other end instead: it binds where the collector would and only
 //! counts what arrives (see `sink`), so the driver can measure the ceiling the blasters and the machine
 //! allow, with the very same sender processes.
@@ -20,6 +23,7 @@
 //!                         [--rcvhwm H] [--quiet-s S]
 //! ```
 
+mod batch;
 mod sink;
 
 use logfunnel_core::record::{Lang, Record};
@@ -32,6 +36,10 @@ use std::time::{Duration, Instant};
 struct Args {
     endpoint: String,
     push: bool,
+    /// `--mode batch`: the acknowledged path (wire v2) instead of v1 frames.
+    batched: bool,
+    /// Records per batch in `--mode batch`.
+    batch: usize,
     records: u64,
     sockets: usize,
     msg_bytes: usize,
@@ -44,9 +52,9 @@ struct Args {
 }
 
 const USAGE: &str =
-    "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push] [--records N] \
-     [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]\n       \
-     logfunnel-bench-blaster --sink --endpoint EP [--mode xpub|push] [--records TOTAL] \
+    "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push|batch] [--records N] \
+     [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H] [--batch N]\n       \
+     logfunnel-bench-blaster --sink --endpoint EP [--mode xpub|push|batch] [--records TOTAL] \
      [--rcvhwm H] [--quiet-s S]";
 
 fn usage(msg: &str) -> ! {
@@ -59,6 +67,9 @@ fn parse_args() -> Args {
     let mut a = Args {
         endpoint: String::new(),
         push: false,
+        batched: false,
+        // A sender's default `max_batch_records`.
+        batch: 1024,
         records: 100_000,
         sockets: 1,
         msg_bytes: 100,
@@ -82,10 +93,11 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--endpoint" => a.endpoint = value(),
             "--mode" => {
-                a.push = match value().as_str() {
-                    "push" => true,
-                    "xpub" => false,
-                    other => usage(&format!("--mode: xpub or push, not {other}")),
+                (a.push, a.batched) = match value().as_str() {
+                    "push" => (true, false),
+                    "xpub" => (false, false),
+                    "batch" => (false, true),
+                    other => usage(&format!("--mode: xpub, push or batch, not {other}")),
                 }
             }
             "--records" => a.records = num(&flag, value()),
@@ -93,6 +105,7 @@ fn parse_args() -> Args {
             "--msg-bytes" => a.msg_bytes = num(&flag, value()),
             "--id" => a.id = num(&flag, value()),
             "--sndhwm" => a.sndhwm = num(&flag, value()),
+            "--batch" => a.batch = num(&flag, value()),
             "--sink" => a.sink = true,
             "--rcvhwm" => a.rcvhwm = num(&flag, value()),
             "--quiet-s" => a.quiet_s = num(&flag, value()),
@@ -102,6 +115,9 @@ fn parse_args() -> Args {
     }
     if a.endpoint.is_empty() {
         usage("--endpoint is required");
+    }
+    if a.batch == 0 {
+        usage("--batch must be at least 1");
     }
     if a.sockets == 0 {
         usage("--sockets must be at least 1");
@@ -116,6 +132,8 @@ fn parse_args() -> Args {
 struct Template {
     prefix: Vec<u8>,
     suffix: Vec<u8>,
+    /// The record's `sid` (a batch header repeats it).
+    sid: String,
 }
 
 /// The placeholder written for `seq` and then cut out of the encoded frame.
@@ -137,12 +155,8 @@ fn template(args: &Args, socket: usize) -> Template {
     r.relative_created = Some(12.5);
     r.host = Some("bench".into());
     r.lang = Some(Lang::Rust.as_str().into());
-    r.sid = Some(format!(
-        "blaster-{}-{}-{}",
-        std::process::id(),
-        args.id,
-        socket
-    ));
+    let sid = format!("blaster-{}-{}-{}", std::process::id(), args.id, socket);
+    r.sid = Some(sid.clone());
     r.seq = Some(SEQ_MARK);
     let json = r.to_json().into_bytes();
     let mark = format!("\"seq\":{SEQ_MARK}");
@@ -150,6 +164,7 @@ fn template(args: &Args, socket: usize) -> Template {
     Template {
         prefix: json[..at].to_vec(),
         suffix: json[at + SEQ_MARK.to_string().len()..].to_vec(),
+        sid,
     }
 }
 
@@ -158,6 +173,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.batched {
+        let templates: Vec<Template> = (0..args.sockets).map(|i| template(args, i)).collect();
+        return batch::send(args, &templates);
+    }
     let ctx = zmq::Context::new();
     let mut sockets = Vec::with_capacity(args.sockets);
     // The same socket a logfunnel sender uses (XPUB with ZMQ_XPUB_NODROP, or PUSH), from core's
@@ -253,7 +272,9 @@ fn rusage() -> (f64, i64) {
 
 fn main() {
     let args = parse_args();
-    let outcome = if args.sink {
+    let outcome = if args.sink && args.batched {
+        batch::sink(&args)
+    } else if args.sink {
         sink::run(&args)
     } else {
         run(&args).map(|()| true)
