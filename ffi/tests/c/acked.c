@@ -1,0 +1,28 @@
+/* Logs N records, waits until the collector acknowledged all of them, prints the delivery counters.
+ * Usage: acked ENDPOINT N. Prints "flush=<lf_result> acknowledging=.. acknowledged=.. unacknowledged=..
+ * resent=.. sent=.. dropped=..". */
+#include "test_util.h"
+
+int main(int argc, char **argv) {
+    lf_sender *s;
+    lf_stats st;
+    lf_result flushed;
+    int n, i;
+    CHECK(argc == 3);
+    n = atoi(argv[2]);
+    s = test_sender(argv[1]);
+    for (i = 0; i < n; i++) {
+        CHECK_RC(LF_INFOF(s, "app.acked", "record %d", i), LF_OK);
+    }
+    /* Returns LF_OK only when every record is acknowledged. */
+    flushed = lf_flush(s, 60000);
+    CHECK_RC(lf_get_stats(s, &st), LF_OK);
+    printf("flush=%u acknowledging=%u acknowledged=%" PRIu64 " unacknowledged=%" PRIu64
+           " resent=%" PRIu64 " sent=%" PRIu64 " dropped=%" PRIu64 "\n",
+           (unsigned)flushed, (unsigned)st.acknowledging, st.acknowledged, st.unacknowledged,
+           st.resent, st.sent, st.dropped);
+    fflush(stdout);
+    CHECK_RC(lf_close(s, 10000), LF_OK);
+    lf_sender_free(s);
+    return 0;
+}
