@@ -33,7 +33,10 @@ fn c_records_are_acknowledged_by_a_collector() {
     for link in [Link::Shared, Link::Static] {
         let exe = build("acked", link);
         let got = values(&run_ok(&exe, &[&endpoint, &n.to_string()], None), "");
-        assert_eq!(got["flush"], 0, "{link:?}: lf_flush returned LF_OK: {got:?}");
+        assert_eq!(
+            got["flush"], 0,
+            "{link:?}: lf_flush returned LF_OK: {got:?}"
+        );
         assert_eq!(got["acknowledging"], 1, "{got:?}");
         assert_eq!(got["acknowledged"], n, "{got:?}");
         assert_eq!(got["unacknowledged"], 0, "{got:?}");
@@ -52,7 +55,10 @@ fn against_a_listener_that_never_announces_the_sender_stays_unacknowledged() {
     let exe = build("acked", Link::Shared);
     let got = values(&run_ok(&exe, &[&rx.endpoint, "50"], None), "");
     assert_eq!(rx.wait_for(50, Duration::from_secs(30)).len(), 50);
-    assert_eq!(got["flush"], 0, "v1: flushed means handed to the socket: {got:?}");
+    assert_eq!(
+        got["flush"], 0,
+        "v1: flushed means handed to the socket: {got:?}"
+    );
     assert_eq!(got["acknowledging"], 0, "{got:?}");
     assert_eq!(got["acknowledged"], 0, "{got:?}");
     assert_eq!(got["sent"], 50, "{got:?}");

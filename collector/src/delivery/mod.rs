@@ -27,7 +27,12 @@ pub fn default_state_dir() -> PathBuf {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dir) = var("STATE_DIRECTORY") {
         // systemd may list several, separated by ':'; the first is ours.
-        let first = dir.to_string_lossy().split(':').next().unwrap_or("").to_string();
+        let first = dir
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_string();
         return PathBuf::from(first);
     }
     if let Some(dir) = var("XDG_STATE_HOME") {

@@ -50,12 +50,12 @@ pub use shutdown::{ReopenHandle, Shutdown};
 
 use crate::config::{Config, FsyncPolicy, MetricsConfig};
 use crate::delivery::{default_state_dir, StateFile, Watermarks};
-use crate::warn::PREFIX;
-use acks::Acks;
-use logfunnel_core::wire_v2::BatchLimits;
 use crate::metrics::{self, Metrics, Stats};
 use crate::sink::open::open_sinks;
 use crate::warn::Warner;
+use crate::warn::PREFIX;
+use acks::Acks;
+use logfunnel_core::wire_v2::BatchLimits;
 use logfunnel_core::DecodeLimits;
 use queue::Queue;
 use receiver::Receiver;
@@ -249,11 +249,15 @@ fn open_acks(ctx: &zmq::Context, config: &Config) -> Result<(Acks, zmq::Socket),
         }
         None => (None, Watermarks::new(config.max_senders)),
     };
-    let pull = ctx.socket(zmq::PULL).map_err(zmq_err("create the ack queue"))?;
+    let pull = ctx
+        .socket(zmq::PULL)
+        .map_err(zmq_err("create the ack queue"))?;
     pull.set_linger(0).map_err(zmq_err("set ZMQ_LINGER"))?;
     pull.bind(acks::ACK_INPROC)
         .map_err(zmq_err("bind the ack queue"))?;
-    let push = ctx.socket(zmq::PUSH).map_err(zmq_err("create the ack queue"))?;
+    let push = ctx
+        .socket(zmq::PUSH)
+        .map_err(zmq_err("create the ack queue"))?;
     push.set_linger(0).map_err(zmq_err("set ZMQ_LINGER"))?;
     push.connect(acks::ACK_INPROC)
         .map_err(zmq_err("connect the ack queue"))?;

@@ -87,8 +87,8 @@ fn bind_router(
         endpoint: ep.clone(),
         source: e.source,
     };
-    let socket = transport::ack_router(ctx, config.rcvhwm, max_batch_bytes(config))
-        .map_err(bind_err)?;
+    let socket =
+        transport::ack_router(ctx, config.rcvhwm, max_batch_bytes(config)).map_err(bind_err)?;
     let endpoint = transport::bind(&socket, &ep).map_err(bind_err)?;
     let ack = if endpoint.starts_with("tcp://") {
         let port = endpoint

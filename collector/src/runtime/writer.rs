@@ -181,9 +181,11 @@ impl Writer {
                 }
                 Ok(None) => {
                     // The queue ran dry: acknowledge what was written, at once.
-                    if self.acks.as_ref().is_some_and(|a| {
-                        a.wants_commit() && Instant::now() >= a.next_commit(false)
-                    }) {
+                    if self
+                        .acks
+                        .as_ref()
+                        .is_some_and(|a| a.wants_commit() && Instant::now() >= a.next_commit(false))
+                    {
                         self.commit(&mut scratch);
                     }
                 }
@@ -482,11 +484,14 @@ impl Writer {
             let slot = records.last_mut().expect("just pushed");
             let problem = match decode_view_into(&[bytes], &self.limits, slot) {
                 Ok(()) if slot.sid.as_deref() == Some(sid) && slot.seq == Some(seq) => None,
-                Ok(()) => Some(("batch_mismatch", format!(
-                    "record {seq} of sender {sid} carries sid {:?} and seq {:?}",
-                    slot.sid.as_deref().unwrap_or(""),
-                    slot.seq
-                ))),
+                Ok(()) => Some((
+                    "batch_mismatch",
+                    format!(
+                        "record {seq} of sender {sid} carries sid {:?} and seq {:?}",
+                        slot.sid.as_deref().unwrap_or(""),
+                        slot.seq
+                    ),
+                )),
                 Err(e) => Some((e.reason(), e.to_string())),
             };
             match problem {
@@ -495,7 +500,9 @@ impl Writer {
                     records.pop();
                     self.metrics.add_malformed(reason, 1);
                     self.warner.warn(reason, || {
-                        format!("dropped a malformed record in a batch received on {endpoint}: {why}")
+                        format!(
+                            "dropped a malformed record in a batch received on {endpoint}: {why}"
+                        )
                     });
                 }
             }

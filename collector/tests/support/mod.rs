@@ -9,12 +9,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A config receiving on an ephemeral loopback SUB port, flushing often, with no sink yet.
+/// A config receiving on an ephemeral loopback SUB port, flushing often, with no sink yet, and no
+/// delivery state on disk (tests of the state directory set their own).
 pub fn base_config() -> Config {
     Config {
         bind: vec!["tcp://127.0.0.1:0".into()],
         flush_interval_ms: 20,
         drain_timeout_ms: 10_000,
+        state_dir: Some(PathBuf::new()),
         ..Config::default()
     }
 }
