@@ -30,6 +30,7 @@ use logfunnel_core::RecordView;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod append;
 mod clock;
 mod compress;
 mod console;

@@ -30,7 +30,10 @@
 //!   existing file's modification time, or from now for a new file; the next ones from the time
 //!   of the rotation, as Python's `computeRollover`.
 //! - A rotation is a rename (plus the shift renames for size rotation) between two lines: it never
-//!   splits a line and never waits for compression.
+//!   splits a line and never waits for compression. The buffered lines are flushed to the current
+//!   file first; if that fails (disk full), there is no rotation: the lines stay buffered for the
+//!   current file, the write returns the error, and rotation waits for a flush that succeeds (so a
+//!   file can then exceed `max_bytes` by the lines taken meanwhile).
 //! - `backup_count` (default 0 = keep all, as Python's `TimedRotatingFileHandler`): after a
 //!   rotation only the newest `backup_count` backups stay. For size rotation with 0, every backup
 //!   is kept and shifted (one rename per backup at each rotation). Unlike Python's
@@ -53,16 +56,16 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::append::Appender;
 use super::clock::{unix_secs, Clock, SystemClock};
 use super::compress::{with_suffix, Compressor, Jobs};
-use super::file::{open_append, write_line, BUF_CAPACITY};
 use super::rotation::{Rotation, Timed};
 use super::{io_context, Sink, SinkError};
 
@@ -167,8 +170,8 @@ pub struct RotatingFileSink {
     base_name: OsString,
     rotation: Rotation,
     options: RotatingOptions,
-    out: BufWriter<File>,
-    /// Bytes in the current file (its size at open plus what was written since).
+    out: Appender,
+    /// Bytes in the current file and buffered for it (its size at open plus what was written since).
     size: u64,
     /// Python's `rolloverAt`, for time rotation.
     rollover_at: Option<i64>,
@@ -217,10 +220,8 @@ impl RotatingFileSink {
         let rollover_at = rotation
             .timed_settings()
             .map(|t| t.compute_rollover(started));
-        let file = open_append(&path).map_err(|e| SinkError::io("open log file", &path, e))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| SinkError::io("open log file", &path, e))?;
+        let (out, size) =
+            Appender::open(&path).map_err(|e| SinkError::io("open log file", &path, e))?;
         let compressor = if options.compress {
             Some(Compressor::start(&path)?)
         } else {
@@ -230,10 +231,10 @@ impl RotatingFileSink {
             dir,
             base_name,
             rotation,
-            out: BufWriter::with_capacity(BUF_CAPACITY, file),
-            size: meta.len(),
+            rotatable: out.is_regular(),
+            out,
+            size,
             rollover_at,
-            rotatable: meta.is_file(),
             retry_after: i64::MIN,
             next_age_check: now + AGE_CHECK_SECS,
             compressor,
@@ -350,19 +351,21 @@ impl RotatingFileSink {
         }
     }
 
-    /// Rotates if due; failures are recorded and retried later, never fail the write.
-    fn rotate_if_due(&mut self, line_len: u64) {
+    /// Rotates if due, after handing the buffered records to the current file. If that flush
+    /// fails, there is no rotation and its error is returned (the records stay buffered, for the
+    /// current file); a failed rotation is recorded and retried later, it never fails the write.
+    fn rotate_if_due(&mut self, line_len: u64) -> io::Result<()> {
         let by_size = self
             .rotation
             .max_bytes()
             .is_some_and(|max| self.size > 0 && self.size + line_len > max);
         if !by_size && self.rollover_at.is_none() {
-            return;
+            return Ok(());
         }
         let now = unix_secs(self.options.clock.now());
         let by_time = self.rollover_at.is_some_and(|at| now >= at);
         if !(by_size || by_time) || now < self.retry_after {
-            return;
+            return Ok(());
         }
         if by_time && self.size == 0 {
             // Nothing to keep from this period: just start the next one.
@@ -370,8 +373,10 @@ impl RotatingFileSink {
                 .rotation
                 .timed_settings()
                 .map(|t| t.compute_rollover(now));
-            return;
+            return Ok(());
         }
+        // Rotation happens only between records, each whole in the file it started in.
+        self.out.flush(&self.path)?;
         match self.rotate(now) {
             Ok(()) => {
                 if by_time {
@@ -389,14 +394,12 @@ impl RotatingFileSink {
                 self.record_error(e);
             }
         }
+        Ok(())
     }
 
-    /// Renames the current file to its backup name and opens a new one. On error the sink keeps
-    /// writing to a file at the path (the old one if nothing was renamed).
+    /// Renames the current file, flushed, to its backup name and opens a new one. On error the
+    /// sink keeps writing to a file at the path (the old one if nothing was renamed).
     fn rotate(&mut self, now: i64) -> Result<(), SinkError> {
-        self.out
-            .flush()
-            .map_err(|e| SinkError::io("write to", &self.path, e))?;
         let compressor = self.compressor.as_ref();
         let mut jobs = compressor.map(|c| c.lock());
         let target = match self.rotation.timed_settings().copied() {
@@ -404,17 +407,15 @@ impl RotatingFileSink {
             None => self.shift(jobs.as_deref_mut())?,
         };
         fs::rename(&self.path, &target).map_err(|e| rename_error(&self.path, &target, e))?;
-        let file = match open_append(&self.path) {
-            Ok(f) => f,
+        match self.out.reopen(&self.path) {
+            Ok(size) => self.size = size,
             Err(e) => {
                 // Put the file back so writing goes on at the path; if even that fails the
                 // lines keep going to the renamed file, still nothing is lost.
                 let _ = fs::rename(&target, &self.path);
                 return Err(SinkError::io("create new log file", &self.path, e));
             }
-        };
-        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
-        self.size = 0;
+        }
         if let Some(jobs) = jobs.as_deref_mut() {
             jobs.enqueue(target);
         }
@@ -529,18 +530,23 @@ impl RotatingFileSink {
 impl Sink for RotatingFileSink {
     fn write(&mut self, _levelno: i64, line: &str) -> io::Result<()> {
         let len = line.len() as u64 + 1;
-        if self.rotatable {
-            self.rotate_if_due(len);
-        }
-        write_line(&mut self.out, line).map_err(|e| io_context("write to", &self.path, e))?;
+        let rotated = if self.rotatable {
+            self.rotate_if_due(len)
+        } else {
+            Ok(())
+        };
+        // Taken even if the flush before a rotation failed: kept for the current file.
+        self.out.push(line);
         self.size += len;
+        rotated?;
+        if self.out.over_threshold() {
+            self.out.flush(&self.path)?;
+        }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
+        self.out.flush(&self.path)?;
         if self.options.max_age.is_some() && self.rotatable {
             let now = unix_secs(self.options.clock.now());
             if now >= self.next_age_check {
@@ -554,29 +560,31 @@ impl Sink for RotatingFileSink {
     }
 
     /// Lines written before stay in the old file; later lines go to a file at the path. Rotation
-    /// continues from the new file's size.
+    /// continues from the new file's size. If the old file cannot take its lines, or the path cannot
+    /// be opened, the error is returned, no line is lost and writing continues to the old file.
     fn reopen(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
-        let file = open_append(&self.path).map_err(|e| io_context("reopen", &self.path, e))?;
-        let meta = file
-            .metadata()
+        self.out.flush(&self.path)?;
+        self.size = self
+            .out
+            .reopen(&self.path)
             .map_err(|e| io_context("reopen", &self.path, e))?;
-        self.size = meta.len();
-        self.rotatable = meta.is_file();
-        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
+        self.rotatable = self.out.is_regular();
         Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
-        self.out
-            .get_ref()
-            .sync_data()
-            .map_err(|e| io_context("sync", &self.path, e))
+        self.out.flush(&self.path)?;
+        self.out.sync_data(&self.path)
+    }
+
+    fn unsettled(&self) -> u64 {
+        self.out.unsettled()
+    }
+
+    fn discard_unsettled(&mut self) -> u64 {
+        let (records, bytes) = self.out.discard();
+        self.size = self.size.saturating_sub(bytes);
+        records
     }
 
     fn take_background_errors(&mut self) -> Vec<SinkError> {
