@@ -31,6 +31,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod append;
+mod backups;
 mod clock;
 mod compress;
 mod console;

@@ -53,20 +53,18 @@
 //! construction, so the `.gz` is deleted; then every uncompressed backup is queued for
 //! compression again.
 
-use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::append::Appender;
+use super::backups::{rename_error, Backups};
 use super::clock::{unix_secs, Clock, SystemClock};
-use super::compress::{with_suffix, Compressor, Jobs};
-use super::rotation::{Rotation, Timed};
+use super::compress::Compressor;
+use super::rotation::Rotation;
 use super::{io_context, Sink, SinkError};
 
 /// How long after a failed rotation the next attempt is made.
@@ -144,30 +142,10 @@ impl fmt::Debug for RotatingOptions {
     }
 }
 
-/// Which backup a file is, independent of compression; orders oldest first within a kind.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    /// `app.log.N` (size rotation). Higher is older.
-    Numbered(u64),
-    /// `app.log.<suffix>[.N]` (time rotation). Later suffix and higher N are newer.
-    Timed(String, u64),
-}
-
-/// One file in the directory that belongs to this sink's backups.
-#[derive(Debug)]
-struct Found {
-    path: PathBuf,
-    key: Key,
-    gz: bool,
-    /// An unfinished compression (`<backup>.gz.tmp`).
-    tmp: bool,
-}
-
 /// A file that rotates by size and/or time. See the [module docs](self) for names and rules.
 pub struct RotatingFileSink {
     path: PathBuf,
-    dir: PathBuf,
-    base_name: OsString,
+    backups: Backups,
     rotation: Rotation,
     options: RotatingOptions,
     out: Appender,
@@ -200,15 +178,11 @@ impl RotatingFileSink {
                 path: path.clone(),
                 reason,
             })?;
-        let Some(base_name) = path.file_name().map(|n| n.to_os_string()) else {
+        let Some(backups) = Backups::new(&path, rotation.timed_settings().copied()) else {
             return Err(SinkError::InvalidRotation {
                 path,
                 reason: "the path has no file name".into(),
             });
-        };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
         };
         let now = unix_secs(options.clock.now());
         let existing = fs::metadata(&path).ok();
@@ -227,9 +201,8 @@ impl RotatingFileSink {
         } else {
             None
         };
-        let mut sink = RotatingFileSink {
-            dir,
-            base_name,
+        let sink = RotatingFileSink {
+            backups,
             rotation,
             rotatable: out.is_regular(),
             out,
@@ -244,7 +217,7 @@ impl RotatingFileSink {
         };
         if sink.rotatable {
             // Not for `/dev/null` and the like: nothing of ours lives next to them.
-            sink.recover()?;
+            sink.backups.recover(sink.compressor.as_ref())?;
             sink.prune(now)
                 .map_err(|e| SinkError::io("prune backups of", &sink.path, e))?;
         }
@@ -268,81 +241,6 @@ impl RotatingFileSink {
         self.compressor
             .as_ref()
             .is_none_or(|c| c.wait_idle(timeout))
-    }
-
-    /// Deletes `*.gz.tmp` leftovers and `.gz` duplicates of complete backups; queues
-    /// uncompressed backups when compressing.
-    fn recover(&mut self) -> Result<(), SinkError> {
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
-        let plain: Vec<&Found> = found.iter().filter(|f| !f.gz && !f.tmp).collect();
-        for f in &found {
-            let duplicate = f.gz && plain.iter().any(|p| p.key == f.key);
-            if f.tmp || duplicate {
-                remove(jobs.as_deref_mut(), &f.path)
-                    .map_err(|e| SinkError::io("delete leftover", &f.path, e))?;
-            }
-        }
-        if let Some(jobs) = jobs.as_deref_mut() {
-            let mut queue = plain;
-            queue.sort_by(|a, b| oldest_first(&a.key, &b.key));
-            for f in queue {
-                jobs.enqueue(f.path.clone());
-            }
-        }
-        drop(jobs);
-        if let Some(c) = &self.compressor {
-            c.notify();
-        }
-        Ok(())
-    }
-
-    /// The backups (and compression leftovers) of this sink, in no particular order.
-    fn list(&self) -> io::Result<Vec<Found>> {
-        let mut prefix = self.base_name.as_bytes().to_vec();
-        prefix.push(b'.');
-        let timed = self.rotation.timed_settings().copied();
-        let mut found = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(rest) = name.as_bytes().strip_prefix(prefix.as_slice()) else {
-                continue;
-            };
-            let Ok(rest) = std::str::from_utf8(rest) else {
-                continue;
-            };
-            let (rest, gz, tmp) = if let Some(r) = rest.strip_suffix(".gz.tmp") {
-                (r, true, true)
-            } else if let Some(r) = rest.strip_suffix(".gz") {
-                (r, true, false)
-            } else {
-                (rest, false, false)
-            };
-            let key = match &timed {
-                Some(t) => parse_timed(t, rest),
-                None => parse_number(rest).map(Key::Numbered),
-            };
-            if let Some(key) = key {
-                found.push(Found {
-                    path: self.dir.join(&name),
-                    key,
-                    gz,
-                    tmp,
-                });
-            }
-        }
-        Ok(found)
-    }
-
-    /// `<dir>/<base>.<rest>`.
-    fn backup_path(&self, rest: &str) -> PathBuf {
-        let mut name = self.base_name.clone();
-        name.push(".");
-        name.push(rest);
-        self.dir.join(name)
     }
 
     fn record_error(&mut self, err: SinkError) {
@@ -403,8 +301,13 @@ impl RotatingFileSink {
         let compressor = self.compressor.as_ref();
         let mut jobs = compressor.map(|c| c.lock());
         let target = match self.rotation.timed_settings().copied() {
-            Some(t) => self.timed_target(&t, now)?,
-            None => self.shift(jobs.as_deref_mut())?,
+            Some(t) => {
+                let suffix = t.suffix(self.rollover_at.unwrap_or(now), now);
+                self.backups.timed_target(&suffix)?
+            }
+            None => self
+                .backups
+                .shift(self.options.backup_count, jobs.as_deref_mut())?,
         };
         fs::rename(&self.path, &target).map_err(|e| rename_error(&self.path, &target, e))?;
         match self.out.reopen(&self.path) {
@@ -426,104 +329,15 @@ impl RotatingFileSink {
         Ok(())
     }
 
-    /// Size rotation: deletes backups beyond `backup_count - 1`, shifts the others up by one and
-    /// returns the free `.1` name.
-    fn shift(&self, mut jobs: Option<&mut Jobs>) -> Result<PathBuf, SinkError> {
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let keep = self.options.backup_count;
-        let mut numbered: Vec<(u64, &Found)> = found
-            .iter()
-            .filter_map(|f| match f.key {
-                Key::Numbered(n) => Some((n, f)),
-                Key::Timed(..) => None,
-            })
-            .collect();
-        // Highest first, so each destination is already free.
-        numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
-        for (n, f) in numbered {
-            if f.tmp {
-                // A running compression's output: the worker renames or deletes it.
-                continue;
-            }
-            if keep > 0 && n >= keep as u64 {
-                remove(jobs.as_deref_mut(), &f.path)
-                    .map_err(|e| SinkError::io("delete old backup", &f.path, e))?;
-                continue;
-            }
-            let mut to = self.backup_path(&(n + 1).to_string());
-            if f.gz {
-                to = with_suffix(&to, ".gz");
-            }
-            fs::rename(&f.path, &to).map_err(|e| rename_error(&f.path, &to, e))?;
-            if let Some(jobs) = jobs.as_deref_mut() {
-                jobs.renamed(&f.path, &to);
-            }
-        }
-        Ok(self.backup_path("1"))
-    }
-
-    /// Time rotation: `<base>.<suffix>` for the first file of a period, then `<base>.<suffix>.<N>`
-    /// with N one more than the highest of the period present (even if pruning removed the
-    /// lower ones, so names keep sorting oldest first).
-    fn timed_target(&self, t: &Timed, now: i64) -> Result<PathBuf, SinkError> {
-        let rollover_at = self.rollover_at.unwrap_or(now);
-        let suffix = t.suffix(rollover_at, now);
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let highest = found
-            .iter()
-            .filter_map(|f| match &f.key {
-                Key::Timed(s, n) if *s == suffix => Some(*n),
-                _ => None,
-            })
-            .max();
-        Ok(match highest {
-            None => self.backup_path(&suffix),
-            Some(n) => self.backup_path(&format!("{suffix}.{}", n + 1)),
-        })
-    }
-
     /// Applies `backup_count` (time rotation; size rotation applies it while shifting) and
     /// `max_age`.
-    fn prune(&mut self, now: i64) -> io::Result<()> {
-        let by_count = self.options.backup_count > 0 && self.rotation.timed_settings().is_some();
-        if !by_count && self.options.max_age.is_none() {
-            return Ok(());
-        }
-        let found = self.list()?;
-        let mut doomed: Vec<&Found> = Vec::new();
-        let mut groups: BTreeMap<&Key, Vec<&Found>> = BTreeMap::new();
-        for f in found.iter().filter(|f| !f.tmp) {
-            groups.entry(&f.key).or_default().push(f);
-        }
-        if by_count && groups.len() > self.options.backup_count {
-            let excess = groups.len() - self.options.backup_count;
-            // Timed keys sort oldest first.
-            let oldest: Vec<&Key> = groups.keys().take(excess).copied().collect();
-            for key in oldest {
-                doomed.extend(groups.remove(key).unwrap_or_default());
-            }
-        }
-        if let Some(max_age) = self.options.max_age {
-            let limit = now.saturating_sub(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
-            for f in groups.values().flatten() {
-                let modified = fs::metadata(&f.path).and_then(|m| m.modified());
-                if modified.is_ok_and(|m| unix_secs(m) < limit) {
-                    doomed.push(f);
-                }
-            }
-        }
-        if doomed.is_empty() {
-            return Ok(());
-        }
-        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
-        for f in doomed {
-            remove(jobs.as_deref_mut(), &f.path)?;
-        }
-        Ok(())
+    fn prune(&self, now: i64) -> io::Result<()> {
+        let keep = match self.rotation.timed_settings() {
+            Some(_) => self.options.backup_count,
+            None => 0,
+        };
+        self.backups
+            .prune(keep, self.options.max_age, now, self.compressor.as_ref())
     }
 }
 
@@ -605,84 +419,5 @@ impl fmt::Debug for RotatingFileSink {
             .field("size", &self.size)
             .field("rollover_at", &self.rollover_at)
             .finish_non_exhaustive()
-    }
-}
-
-/// Deletes a backup (already gone is fine) and tells the compressor.
-fn remove(jobs: Option<&mut Jobs>, path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    if let Some(jobs) = jobs {
-        jobs.removed(path);
-    }
-    Ok(())
-}
-
-fn rename_error(from: &Path, to: &Path, source: io::Error) -> SinkError {
-    SinkError::Rename {
-        from: from.to_path_buf(),
-        to: to.to_path_buf(),
-        source,
-    }
-}
-
-/// Oldest backup first: highest number for size rotation, earliest suffix for time rotation.
-fn oldest_first(a: &Key, b: &Key) -> std::cmp::Ordering {
-    match (a, b) {
-        (Key::Numbered(x), Key::Numbered(y)) => y.cmp(x),
-        _ => a.cmp(b),
-    }
-}
-
-/// A size-rotation index: digits without a leading zero, at least 1.
-fn parse_number(s: &str) -> Option<u64> {
-    if s.is_empty() || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// `<suffix>` or `<suffix>.<N>` for this unit.
-fn parse_timed(t: &Timed, s: &str) -> Option<Key> {
-    let len = t.when.suffix_template().len();
-    let suffix = s.get(..len)?;
-    if !t.when.matches_suffix(suffix) {
-        return None;
-    }
-    let n = match &s[len..] {
-        "" => 0,
-        rest => parse_number(rest.strip_prefix('.')?)?,
-    };
-    Some(Key::Timed(suffix.to_string(), n))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sink::When;
-
-    #[test]
-    fn parses_backup_names() {
-        assert_eq!(parse_number("12"), Some(12));
-        assert_eq!(parse_number("012"), None);
-        assert_eq!(parse_number("0"), None);
-        let t = Timed {
-            when: When::Hours,
-            interval: 1,
-            utc: true,
-            at_time: None,
-        };
-        assert_eq!(
-            parse_timed(&t, "2024-03-10_12"),
-            Some(Key::Timed("2024-03-10_12".into(), 0))
-        );
-        assert_eq!(
-            parse_timed(&t, "2024-03-10_12.3"),
-            Some(Key::Timed("2024-03-10_12".into(), 3))
-        );
-        assert_eq!(parse_timed(&t, "2024-03-10_12x3"), None);
-        assert_eq!(parse_timed(&t, "2024-03-10"), None);
     }
 }
