@@ -195,7 +195,11 @@ mod tests {
         fn mount(size: &str) -> Option<Tmpfs> {
             // SAFETY: geteuid has no preconditions.
             if unsafe { libc::geteuid() } != 0 {
-                eprintln!("SKIPPED: mounting a tmpfs needs root (the CI suite runs as root)");
+                // Straight to stderr, past the test harness's capture, so the skip is seen.
+                let _ = writeln!(
+                    io::stderr(),
+                    "SKIPPED sink::append: mounting a tmpfs needs root (CI runs as root)"
+                );
                 return None;
             }
             let dir = tempfile::tempdir().unwrap();
