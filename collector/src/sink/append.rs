@@ -1,5 +1,5 @@
-//! Appending whole records to a file, retry-safe: the buffer under [`FileSink`](super::FileSink) and
-//! [`RotatingFileSink`](super::RotatingFileSink).
+//! Appending whole records to a file, retry-safe: the buffer under
+//! [`FileSink`](super::FileSink) and [`RotatingFileSink`](super::RotatingFileSink).
 //!
 //! A `BufWriter` forgets where its records begin and end, and after a failed write it cannot say
 //! which bytes reached the file, so a retry either loses records or writes a torn line and then
@@ -9,8 +9,8 @@
 //! - [`Appender::push`] adds a record (line and `\n`) to the buffer; nothing is written.
 //! - [`Appender::flush`] writes the buffer. If a write fails or stops short (disk full, I/O
 //!   error), the file is cut back (`ftruncate`) to its length after the last record written whole,
-//!   the records written whole leave the buffer and the rest stay, so the next flush, once the cause
-//!   is gone, writes each record exactly once and a reader never sees a torn line.
+//!   the records written whole leave the buffer and the rest stay, so the next flush, once the
+//!   cause is gone, writes each record exactly once and a reader never sees a torn line.
 //! - The records still in the buffer are the sink's unsettled ones ([`Appender::unsettled`]);
 //!   [`Appender::discard`] drops them.
 //!

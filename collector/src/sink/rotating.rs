@@ -149,7 +149,7 @@ pub struct RotatingFileSink {
     rotation: Rotation,
     options: RotatingOptions,
     out: Appender,
-    /// Bytes in the current file and buffered for it (its size at open plus what was written since).
+    /// Bytes in the current file and buffered for it (its size at open plus what was taken since).
     size: u64,
     /// Python's `rolloverAt`, for time rotation.
     rollover_at: Option<i64>,
@@ -374,8 +374,8 @@ impl Sink for RotatingFileSink {
     }
 
     /// Lines written before stay in the old file; later lines go to a file at the path. Rotation
-    /// continues from the new file's size. If the old file cannot take its lines, or the path cannot
-    /// be opened, the error is returned, no line is lost and writing continues to the old file.
+    /// continues from the new file's size. If the old file cannot take its lines, or the path
+    /// cannot be opened, the error is returned, no line is lost and writing goes on to the old file.
     fn reopen(&mut self) -> io::Result<()> {
         self.out.flush(&self.path)?;
         self.size = self
