@@ -57,6 +57,13 @@ impl Tmpfs {
     }
 }
 
+/// Frees the filler's space. Truncated, not just removed: a test forking `mount` at that moment
+/// holds the file open a little longer, and an unlinked file keeps its space until closed.
+fn free(filler: &Path) {
+    File::create(filler).unwrap();
+    fs::remove_file(filler).unwrap();
+}
+
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         // Lazy: another test forking `mount` at this moment briefly holds our files open too.
@@ -139,7 +146,7 @@ fn file_sink_keeps_what_a_full_disk_refused_and_writes_it_once_later() {
     assert_eq!(whole_records(&path, 0), written);
     assert_eq!(sink.unsettled() as usize, next - written);
 
-    fs::remove_file(&filler).unwrap();
+    free(&filler);
     sink.flush().unwrap();
     assert_eq!(sink.unsettled(), 0);
     assert_eq!(fs::read_to_string(&path).unwrap(), records(0..next));
@@ -173,7 +180,7 @@ fn rotating_sink_does_not_rotate_on_a_failed_flush_and_loses_nothing() {
     assert_full(&sink.flush().unwrap_err(), &path);
     assert_eq!(backups(&disk), rotated, "rotated on a failed flush");
 
-    fs::remove_file(&filler).unwrap();
+    free(&filler);
     sink.flush().unwrap();
     assert_eq!(sink.unsettled(), 0);
     // Rotation goes on once writing works.
@@ -223,7 +230,7 @@ fn discarding_drops_only_the_records_the_full_disk_refused() {
     let written = whole_records(&path, 0);
     assert_eq!(sink.discard_unsettled() as usize, next - written);
     assert_eq!(sink.unsettled(), 0);
-    fs::remove_file(&filler).unwrap();
+    free(&filler);
     sink.write(20, "after").unwrap();
     sink.flush().unwrap();
     assert_eq!(
