@@ -394,6 +394,60 @@ mod tests {
     }
 
     #[test]
+    fn on_error_defaults_to_block_and_reaches_the_sink_spec_for_every_kind() {
+        use crate::config::OnError;
+        let kinds = [
+            "kind = \"file\"\npath = \"a.log\"",
+            "kind = \"rotating_file\"\npath = \"b.log\"\nmax_bytes = 100",
+            "kind = \"jsonl\"\npath = \"c.jsonl\"",
+            "kind = \"jsonl\"\npath = \"d.jsonl\"\nwhen = \"H\"",
+            "kind = \"console\"",
+        ];
+        for kind in kinds {
+            for (line, want) in [
+                ("", OnError::Block),
+                ("on_error = \"block\"\n", OnError::Block),
+                ("on_error = \"drop\"\n", OnError::Drop),
+            ] {
+                let toml = format!("[[sink]]\n{kind}\n{line}");
+                let sinks = Config::from_toml_str(&toml)
+                    .unwrap()
+                    .resolve_sinks()
+                    .unwrap();
+                assert_eq!(sinks[0].on_error, want, "{toml:?}");
+            }
+        }
+        let json =
+            r#"{"sink": [{"kind": "console"}, {"kind": "file", "path": "a", "on_error": "drop"}]}"#;
+        let sinks = Config::from_json_str(json)
+            .unwrap()
+            .resolve_sinks()
+            .unwrap();
+        let got: Vec<OnError> = sinks.iter().map(|s| s.on_error).collect();
+        assert_eq!(got, [OnError::Block, OnError::Drop]);
+    }
+
+    #[test]
+    fn a_bad_on_error_is_refused_naming_the_key() {
+        let cases = [
+            ("[[sink]]\nkind = \"file\"\npath = \"a\"\non_error = \"retry\"\n", "sink[0].on_error"),
+            ("[[sink]]\nkind = \"console\"\non_error = 1\n", "sink[0].on_error"),
+            // Exact spelling, as every other enum key.
+            ("[[sink]]\nkind = \"console\"\n[[sink]]\nkind = \"file\"\npath = \"b\"\non_error = \"Drop\"\n", "sink[1].on_error"),
+        ];
+        for (toml, key) in cases {
+            let e = Config::from_toml_str(toml).unwrap_err();
+            assert_eq!(e.key(), Some(key), "config {toml:?}: {e}");
+            assert!(e.to_string().contains(&format!("{key}: ")), "{e}");
+        }
+        let e = err_of("[[sink]]\nkind = \"file\"\npath = \"a\"\non_error = \"retry\"\n");
+        assert!(e.contains("expected `block` or `drop`"), "{e}");
+        let json = r#"{"sink": [{"kind": "console", "on_error": "ignore"}]}"#;
+        let e = Config::from_json_str(json).unwrap_err();
+        assert_eq!(e.key(), Some("sink[0].on_error"), "{e}");
+    }
+
+    #[test]
     fn numeric_levels_resolve() {
         let c = Config::from_toml_str("[[sink]]\nkind = \"console\"\nlevel = 35\n").unwrap();
         assert_eq!(c.resolve_sinks().unwrap()[0].level, 35);

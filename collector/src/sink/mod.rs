@@ -30,6 +30,8 @@ use logfunnel_core::RecordView;
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod append;
+mod backups;
 mod clock;
 mod compress;
 mod console;

@@ -30,7 +30,10 @@
 //!   existing file's modification time, or from now for a new file; the next ones from the time
 //!   of the rotation, as Python's `computeRollover`.
 //! - A rotation is a rename (plus the shift renames for size rotation) between two lines: it never
-//!   splits a line and never waits for compression.
+//!   splits a line and never waits for compression. The buffered lines are flushed to the current
+//!   file first; if that fails (disk full), there is no rotation: the lines stay buffered for the
+//!   current file, the write returns the error, and rotation waits for a flush that succeeds (so a
+//!   file can then exceed `max_bytes` by the lines taken meanwhile).
 //! - `backup_count` (default 0 = keep all, as Python's `TimedRotatingFileHandler`): after a
 //!   rotation only the newest `backup_count` backups stay. For size rotation with 0, every backup
 //!   is kept and shifted (one rename per backup at each rotation). Unlike Python's
@@ -50,20 +53,18 @@
 //! construction, so the `.gz` is deleted; then every uncompressed backup is queued for
 //! compression again.
 
-use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::os::unix::ffi::OsStrExt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::append::Appender;
+use super::backups::{rename_error, Backups};
 use super::clock::{unix_secs, Clock, SystemClock};
-use super::compress::{with_suffix, Compressor, Jobs};
-use super::file::{open_append, write_line, BUF_CAPACITY};
-use super::rotation::{Rotation, Timed};
+use super::compress::Compressor;
+use super::rotation::Rotation;
 use super::{io_context, Sink, SinkError};
 
 /// How long after a failed rotation the next attempt is made.
@@ -141,34 +142,14 @@ impl fmt::Debug for RotatingOptions {
     }
 }
 
-/// Which backup a file is, independent of compression; orders oldest first within a kind.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    /// `app.log.N` (size rotation). Higher is older.
-    Numbered(u64),
-    /// `app.log.<suffix>[.N]` (time rotation). Later suffix and higher N are newer.
-    Timed(String, u64),
-}
-
-/// One file in the directory that belongs to this sink's backups.
-#[derive(Debug)]
-struct Found {
-    path: PathBuf,
-    key: Key,
-    gz: bool,
-    /// An unfinished compression (`<backup>.gz.tmp`).
-    tmp: bool,
-}
-
 /// A file that rotates by size and/or time. See the [module docs](self) for names and rules.
 pub struct RotatingFileSink {
     path: PathBuf,
-    dir: PathBuf,
-    base_name: OsString,
+    backups: Backups,
     rotation: Rotation,
     options: RotatingOptions,
-    out: BufWriter<File>,
-    /// Bytes in the current file (its size at open plus what was written since).
+    out: Appender,
+    /// Bytes in the current file and buffered for it (its size at open plus what was taken since).
     size: u64,
     /// Python's `rolloverAt`, for time rotation.
     rollover_at: Option<i64>,
@@ -197,15 +178,11 @@ impl RotatingFileSink {
                 path: path.clone(),
                 reason,
             })?;
-        let Some(base_name) = path.file_name().map(|n| n.to_os_string()) else {
+        let Some(backups) = Backups::new(&path, rotation.timed_settings().copied()) else {
             return Err(SinkError::InvalidRotation {
                 path,
                 reason: "the path has no file name".into(),
             });
-        };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
         };
         let now = unix_secs(options.clock.now());
         let existing = fs::metadata(&path).ok();
@@ -217,23 +194,20 @@ impl RotatingFileSink {
         let rollover_at = rotation
             .timed_settings()
             .map(|t| t.compute_rollover(started));
-        let file = open_append(&path).map_err(|e| SinkError::io("open log file", &path, e))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| SinkError::io("open log file", &path, e))?;
+        let (out, size) =
+            Appender::open(&path).map_err(|e| SinkError::io("open log file", &path, e))?;
         let compressor = if options.compress {
             Some(Compressor::start(&path)?)
         } else {
             None
         };
-        let mut sink = RotatingFileSink {
-            dir,
-            base_name,
+        let sink = RotatingFileSink {
+            backups,
             rotation,
-            out: BufWriter::with_capacity(BUF_CAPACITY, file),
-            size: meta.len(),
+            rotatable: out.is_regular(),
+            out,
+            size,
             rollover_at,
-            rotatable: meta.is_file(),
             retry_after: i64::MIN,
             next_age_check: now + AGE_CHECK_SECS,
             compressor,
@@ -243,7 +217,7 @@ impl RotatingFileSink {
         };
         if sink.rotatable {
             // Not for `/dev/null` and the like: nothing of ours lives next to them.
-            sink.recover()?;
+            sink.backups.recover(sink.compressor.as_ref())?;
             sink.prune(now)
                 .map_err(|e| SinkError::io("prune backups of", &sink.path, e))?;
         }
@@ -269,100 +243,27 @@ impl RotatingFileSink {
             .is_none_or(|c| c.wait_idle(timeout))
     }
 
-    /// Deletes `*.gz.tmp` leftovers and `.gz` duplicates of complete backups; queues
-    /// uncompressed backups when compressing.
-    fn recover(&mut self) -> Result<(), SinkError> {
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
-        let plain: Vec<&Found> = found.iter().filter(|f| !f.gz && !f.tmp).collect();
-        for f in &found {
-            let duplicate = f.gz && plain.iter().any(|p| p.key == f.key);
-            if f.tmp || duplicate {
-                remove(jobs.as_deref_mut(), &f.path)
-                    .map_err(|e| SinkError::io("delete leftover", &f.path, e))?;
-            }
-        }
-        if let Some(jobs) = jobs.as_deref_mut() {
-            let mut queue = plain;
-            queue.sort_by(|a, b| oldest_first(&a.key, &b.key));
-            for f in queue {
-                jobs.enqueue(f.path.clone());
-            }
-        }
-        drop(jobs);
-        if let Some(c) = &self.compressor {
-            c.notify();
-        }
-        Ok(())
-    }
-
-    /// The backups (and compression leftovers) of this sink, in no particular order.
-    fn list(&self) -> io::Result<Vec<Found>> {
-        let mut prefix = self.base_name.as_bytes().to_vec();
-        prefix.push(b'.');
-        let timed = self.rotation.timed_settings().copied();
-        let mut found = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let Some(rest) = name.as_bytes().strip_prefix(prefix.as_slice()) else {
-                continue;
-            };
-            let Ok(rest) = std::str::from_utf8(rest) else {
-                continue;
-            };
-            let (rest, gz, tmp) = if let Some(r) = rest.strip_suffix(".gz.tmp") {
-                (r, true, true)
-            } else if let Some(r) = rest.strip_suffix(".gz") {
-                (r, true, false)
-            } else {
-                (rest, false, false)
-            };
-            let key = match &timed {
-                Some(t) => parse_timed(t, rest),
-                None => parse_number(rest).map(Key::Numbered),
-            };
-            if let Some(key) = key {
-                found.push(Found {
-                    path: self.dir.join(&name),
-                    key,
-                    gz,
-                    tmp,
-                });
-            }
-        }
-        Ok(found)
-    }
-
-    /// `<dir>/<base>.<rest>`.
-    fn backup_path(&self, rest: &str) -> PathBuf {
-        let mut name = self.base_name.clone();
-        name.push(".");
-        name.push(rest);
-        self.dir.join(name)
-    }
-
     fn record_error(&mut self, err: SinkError) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(err);
         }
     }
 
-    /// Rotates if due; failures are recorded and retried later, never fail the write.
-    fn rotate_if_due(&mut self, line_len: u64) {
+    /// Rotates if due, after handing the buffered records to the current file. If that flush
+    /// fails, there is no rotation and its error is returned (the records stay buffered, for the
+    /// current file); a failed rotation is recorded and retried later, it never fails the write.
+    fn rotate_if_due(&mut self, line_len: u64) -> io::Result<()> {
         let by_size = self
             .rotation
             .max_bytes()
             .is_some_and(|max| self.size > 0 && self.size + line_len > max);
         if !by_size && self.rollover_at.is_none() {
-            return;
+            return Ok(());
         }
         let now = unix_secs(self.options.clock.now());
         let by_time = self.rollover_at.is_some_and(|at| now >= at);
         if !(by_size || by_time) || now < self.retry_after {
-            return;
+            return Ok(());
         }
         if by_time && self.size == 0 {
             // Nothing to keep from this period: just start the next one.
@@ -370,8 +271,10 @@ impl RotatingFileSink {
                 .rotation
                 .timed_settings()
                 .map(|t| t.compute_rollover(now));
-            return;
+            return Ok(());
         }
+        // Rotation happens only between records, each whole in the file it started in.
+        self.out.flush(&self.path)?;
         match self.rotate(now) {
             Ok(()) => {
                 if by_time {
@@ -389,32 +292,33 @@ impl RotatingFileSink {
                 self.record_error(e);
             }
         }
+        Ok(())
     }
 
-    /// Renames the current file to its backup name and opens a new one. On error the sink keeps
-    /// writing to a file at the path (the old one if nothing was renamed).
+    /// Renames the current file, flushed, to its backup name and opens a new one. On error the
+    /// sink keeps writing to a file at the path (the old one if nothing was renamed).
     fn rotate(&mut self, now: i64) -> Result<(), SinkError> {
-        self.out
-            .flush()
-            .map_err(|e| SinkError::io("write to", &self.path, e))?;
         let compressor = self.compressor.as_ref();
         let mut jobs = compressor.map(|c| c.lock());
         let target = match self.rotation.timed_settings().copied() {
-            Some(t) => self.timed_target(&t, now)?,
-            None => self.shift(jobs.as_deref_mut())?,
+            Some(t) => {
+                let suffix = t.suffix(self.rollover_at.unwrap_or(now), now);
+                self.backups.timed_target(&suffix)?
+            }
+            None => self
+                .backups
+                .shift(self.options.backup_count, jobs.as_deref_mut())?,
         };
         fs::rename(&self.path, &target).map_err(|e| rename_error(&self.path, &target, e))?;
-        let file = match open_append(&self.path) {
-            Ok(f) => f,
+        match self.out.reopen(&self.path) {
+            Ok(size) => self.size = size,
             Err(e) => {
                 // Put the file back so writing goes on at the path; if even that fails the
                 // lines keep going to the renamed file, still nothing is lost.
                 let _ = fs::rename(&target, &self.path);
                 return Err(SinkError::io("create new log file", &self.path, e));
             }
-        };
-        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
-        self.size = 0;
+        }
         if let Some(jobs) = jobs.as_deref_mut() {
             jobs.enqueue(target);
         }
@@ -425,122 +329,38 @@ impl RotatingFileSink {
         Ok(())
     }
 
-    /// Size rotation: deletes backups beyond `backup_count - 1`, shifts the others up by one and
-    /// returns the free `.1` name.
-    fn shift(&self, mut jobs: Option<&mut Jobs>) -> Result<PathBuf, SinkError> {
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let keep = self.options.backup_count;
-        let mut numbered: Vec<(u64, &Found)> = found
-            .iter()
-            .filter_map(|f| match f.key {
-                Key::Numbered(n) => Some((n, f)),
-                Key::Timed(..) => None,
-            })
-            .collect();
-        // Highest first, so each destination is already free.
-        numbered.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
-        for (n, f) in numbered {
-            if f.tmp {
-                // A running compression's output: the worker renames or deletes it.
-                continue;
-            }
-            if keep > 0 && n >= keep as u64 {
-                remove(jobs.as_deref_mut(), &f.path)
-                    .map_err(|e| SinkError::io("delete old backup", &f.path, e))?;
-                continue;
-            }
-            let mut to = self.backup_path(&(n + 1).to_string());
-            if f.gz {
-                to = with_suffix(&to, ".gz");
-            }
-            fs::rename(&f.path, &to).map_err(|e| rename_error(&f.path, &to, e))?;
-            if let Some(jobs) = jobs.as_deref_mut() {
-                jobs.renamed(&f.path, &to);
-            }
-        }
-        Ok(self.backup_path("1"))
-    }
-
-    /// Time rotation: `<base>.<suffix>` for the first file of a period, then `<base>.<suffix>.<N>`
-    /// with N one more than the highest of the period present (even if pruning removed the
-    /// lower ones, so names keep sorting oldest first).
-    fn timed_target(&self, t: &Timed, now: i64) -> Result<PathBuf, SinkError> {
-        let rollover_at = self.rollover_at.unwrap_or(now);
-        let suffix = t.suffix(rollover_at, now);
-        let found = self
-            .list()
-            .map_err(|e| SinkError::io("read directory", &self.dir, e))?;
-        let highest = found
-            .iter()
-            .filter_map(|f| match &f.key {
-                Key::Timed(s, n) if *s == suffix => Some(*n),
-                _ => None,
-            })
-            .max();
-        Ok(match highest {
-            None => self.backup_path(&suffix),
-            Some(n) => self.backup_path(&format!("{suffix}.{}", n + 1)),
-        })
-    }
-
     /// Applies `backup_count` (time rotation; size rotation applies it while shifting) and
     /// `max_age`.
-    fn prune(&mut self, now: i64) -> io::Result<()> {
-        let by_count = self.options.backup_count > 0 && self.rotation.timed_settings().is_some();
-        if !by_count && self.options.max_age.is_none() {
-            return Ok(());
-        }
-        let found = self.list()?;
-        let mut doomed: Vec<&Found> = Vec::new();
-        let mut groups: BTreeMap<&Key, Vec<&Found>> = BTreeMap::new();
-        for f in found.iter().filter(|f| !f.tmp) {
-            groups.entry(&f.key).or_default().push(f);
-        }
-        if by_count && groups.len() > self.options.backup_count {
-            let excess = groups.len() - self.options.backup_count;
-            // Timed keys sort oldest first.
-            let oldest: Vec<&Key> = groups.keys().take(excess).copied().collect();
-            for key in oldest {
-                doomed.extend(groups.remove(key).unwrap_or_default());
-            }
-        }
-        if let Some(max_age) = self.options.max_age {
-            let limit = now.saturating_sub(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX));
-            for f in groups.values().flatten() {
-                let modified = fs::metadata(&f.path).and_then(|m| m.modified());
-                if modified.is_ok_and(|m| unix_secs(m) < limit) {
-                    doomed.push(f);
-                }
-            }
-        }
-        if doomed.is_empty() {
-            return Ok(());
-        }
-        let mut jobs = self.compressor.as_ref().map(|c| c.lock());
-        for f in doomed {
-            remove(jobs.as_deref_mut(), &f.path)?;
-        }
-        Ok(())
+    fn prune(&self, now: i64) -> io::Result<()> {
+        let keep = match self.rotation.timed_settings() {
+            Some(_) => self.options.backup_count,
+            None => 0,
+        };
+        self.backups
+            .prune(keep, self.options.max_age, now, self.compressor.as_ref())
     }
 }
 
 impl Sink for RotatingFileSink {
     fn write(&mut self, _levelno: i64, line: &str) -> io::Result<()> {
         let len = line.len() as u64 + 1;
-        if self.rotatable {
-            self.rotate_if_due(len);
-        }
-        write_line(&mut self.out, line).map_err(|e| io_context("write to", &self.path, e))?;
+        let rotated = if self.rotatable {
+            self.rotate_if_due(len)
+        } else {
+            Ok(())
+        };
+        // Taken even if the flush before a rotation failed: kept for the current file.
+        self.out.push(line);
         self.size += len;
+        rotated?;
+        if self.out.over_threshold() {
+            self.out.flush(&self.path)?;
+        }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
+        self.out.flush(&self.path)?;
         if self.options.max_age.is_some() && self.rotatable {
             let now = unix_secs(self.options.clock.now());
             if now >= self.next_age_check {
@@ -554,29 +374,31 @@ impl Sink for RotatingFileSink {
     }
 
     /// Lines written before stay in the old file; later lines go to a file at the path. Rotation
-    /// continues from the new file's size.
+    /// continues from the new file's size. If the old file cannot take its lines, or the path
+    /// cannot be opened, the error is returned, no line is lost and writing goes on to the old file.
     fn reopen(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
-        let file = open_append(&self.path).map_err(|e| io_context("reopen", &self.path, e))?;
-        let meta = file
-            .metadata()
+        self.out.flush(&self.path)?;
+        self.size = self
+            .out
+            .reopen(&self.path)
             .map_err(|e| io_context("reopen", &self.path, e))?;
-        self.size = meta.len();
-        self.rotatable = meta.is_file();
-        self.out = BufWriter::with_capacity(BUF_CAPACITY, file);
+        self.rotatable = self.out.is_regular();
         Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.out
-            .flush()
-            .map_err(|e| io_context("write to", &self.path, e))?;
-        self.out
-            .get_ref()
-            .sync_data()
-            .map_err(|e| io_context("sync", &self.path, e))
+        self.out.flush(&self.path)?;
+        self.out.sync_data(&self.path)
+    }
+
+    fn unsettled(&self) -> u64 {
+        self.out.unsettled()
+    }
+
+    fn discard_unsettled(&mut self) -> u64 {
+        let (records, bytes) = self.out.discard();
+        self.size = self.size.saturating_sub(bytes);
+        records
     }
 
     fn take_background_errors(&mut self) -> Vec<SinkError> {
@@ -597,84 +419,5 @@ impl fmt::Debug for RotatingFileSink {
             .field("size", &self.size)
             .field("rollover_at", &self.rollover_at)
             .finish_non_exhaustive()
-    }
-}
-
-/// Deletes a backup (already gone is fine) and tells the compressor.
-fn remove(jobs: Option<&mut Jobs>, path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    if let Some(jobs) = jobs {
-        jobs.removed(path);
-    }
-    Ok(())
-}
-
-fn rename_error(from: &Path, to: &Path, source: io::Error) -> SinkError {
-    SinkError::Rename {
-        from: from.to_path_buf(),
-        to: to.to_path_buf(),
-        source,
-    }
-}
-
-/// Oldest backup first: highest number for size rotation, earliest suffix for time rotation.
-fn oldest_first(a: &Key, b: &Key) -> std::cmp::Ordering {
-    match (a, b) {
-        (Key::Numbered(x), Key::Numbered(y)) => y.cmp(x),
-        _ => a.cmp(b),
-    }
-}
-
-/// A size-rotation index: digits without a leading zero, at least 1.
-fn parse_number(s: &str) -> Option<u64> {
-    if s.is_empty() || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// `<suffix>` or `<suffix>.<N>` for this unit.
-fn parse_timed(t: &Timed, s: &str) -> Option<Key> {
-    let len = t.when.suffix_template().len();
-    let suffix = s.get(..len)?;
-    if !t.when.matches_suffix(suffix) {
-        return None;
-    }
-    let n = match &s[len..] {
-        "" => 0,
-        rest => parse_number(rest.strip_prefix('.')?)?,
-    };
-    Some(Key::Timed(suffix.to_string(), n))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sink::When;
-
-    #[test]
-    fn parses_backup_names() {
-        assert_eq!(parse_number("12"), Some(12));
-        assert_eq!(parse_number("012"), None);
-        assert_eq!(parse_number("0"), None);
-        let t = Timed {
-            when: When::Hours,
-            interval: 1,
-            utc: true,
-            at_time: None,
-        };
-        assert_eq!(
-            parse_timed(&t, "2024-03-10_12"),
-            Some(Key::Timed("2024-03-10_12".into(), 0))
-        );
-        assert_eq!(
-            parse_timed(&t, "2024-03-10_12.3"),
-            Some(Key::Timed("2024-03-10_12".into(), 3))
-        );
-        assert_eq!(parse_timed(&t, "2024-03-10_12x3"), None);
-        assert_eq!(parse_timed(&t, "2024-03-10"), None);
     }
 }

@@ -1,0 +1,345 @@
+//! Appending whole records to a file, retry-safe: the buffer under
+//! [`FileSink`](super::FileSink) and [`RotatingFileSink`](super::RotatingFileSink).
+//!
+//! A `BufWriter` forgets where its records begin and end, and after a failed write it cannot say
+//! which bytes reached the file, so a retry either loses records or writes a torn line and then
+//! the record again. [`Appender`] keeps each record whole in its own buffer until the OS has taken
+//! all of it:
+//!
+//! - [`Appender::push`] adds a record (line and `\n`) to the buffer; nothing is written.
+//! - [`Appender::flush`] writes the buffer. If a write fails or stops short (disk full, I/O
+//!   error), the file is cut back (`ftruncate`) to its length after the last record written whole,
+//!   the records written whole leave the buffer and the rest stay, so the next flush, once the
+//!   cause is gone, writes each record exactly once and a reader never sees a torn line.
+//! - The records still in the buffer are the sink's unsettled ones ([`Appender::unsettled`]);
+//!   [`Appender::discard`] drops them.
+//!
+//! The file is opened with `O_APPEND`, and its length is read at the start of each flush, so a file
+//! truncated behind the sink's back (logrotate's `copytruncate`) is cut back to the right place.
+//! A path that is not a regular file (`/dev/null`, a FIFO) cannot be cut back: what a failed write
+//! left there stays, and the unwritten records are kept as for a file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::io_context;
+
+/// Buffered bytes past which [`Appender::over_threshold`] asks for a flush: large enough that a
+/// burst of records costs one `write(2)`.
+pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Opens `path` for appending, creating it (mode 0666 minus umask) but not its directory: a
+/// missing directory is a configuration error to report at start.
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// One open file and the records not yet handed to the OS. See the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct Appender {
+    file: File,
+    /// A regular file, which can be cut back.
+    regular: bool,
+    /// Whole records (each with its `\n`), oldest first.
+    buf: Vec<u8>,
+    /// Where each record in `buf` ends, ascending.
+    ends: Vec<usize>,
+    /// A cut-back that failed: the length the file must be cut to before anything more is written.
+    cut_to: Option<u64>,
+}
+
+impl Appender {
+    /// Opens `path` for appending ([`open_append`]); returns the appender and the file's length.
+    pub(crate) fn open(path: &Path) -> io::Result<(Appender, u64)> {
+        let file = open_append(path)?;
+        let meta = file.metadata()?;
+        let out = Appender {
+            file,
+            regular: meta.is_file(),
+            buf: Vec::with_capacity(FLUSH_THRESHOLD),
+            ends: Vec::new(),
+            cut_to: None,
+        };
+        Ok((out, meta.len()))
+    }
+
+    /// Whether the file is a regular file (not `/dev/null`, a FIFO, a terminal).
+    pub(crate) fn is_regular(&self) -> bool {
+        self.regular
+    }
+
+    /// Adds one record, `line` and its newline, to the buffer.
+    pub(crate) fn push(&mut self, line: &str) {
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
+        self.ends.push(self.buf.len());
+    }
+
+    /// Whether the buffer holds enough to be worth a flush now.
+    pub(crate) fn over_threshold(&self) -> bool {
+        self.buf.len() >= FLUSH_THRESHOLD
+    }
+
+    /// Records in the buffer: taken, not yet handed to the OS.
+    pub(crate) fn unsettled(&self) -> u64 {
+        self.ends.len() as u64
+    }
+
+    /// Drops every buffered record; returns how many records and bytes that was. A pending
+    /// cut-back stays pending: the torn bytes must still go.
+    pub(crate) fn discard(&mut self) -> (u64, u64) {
+        let dropped = (self.ends.len() as u64, self.buf.len() as u64);
+        self.buf.clear();
+        self.ends.clear();
+        dropped
+    }
+
+    /// Hands every buffered record to the OS. On error the file ends after its last whole record
+    /// and the records not written whole stay buffered (see the [module docs](self)); the error
+    /// names `path`.
+    pub(crate) fn flush(&mut self, path: &Path) -> io::Result<()> {
+        if let Some(len) = self.cut_to {
+            self.file
+                .set_len(len)
+                .map_err(|e| io_context("cut back a torn record in", path, e))?;
+            self.cut_to = None;
+        }
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let start = if self.regular {
+            let meta = self
+                .file
+                .metadata()
+                .map_err(|e| io_context("write to", path, e))?;
+            Some(meta.len())
+        } else {
+            None
+        };
+        let mut written = 0;
+        let failure = loop {
+            if written == self.buf.len() {
+                break None;
+            }
+            match self.file.write(&self.buf[written..]) {
+                Ok(0) => break Some(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Some(e),
+            }
+        };
+        let Some(err) = failure else {
+            self.buf.clear();
+            self.ends.clear();
+            return Ok(());
+        };
+        let whole = self.ends.partition_point(|&end| end <= written);
+        let boundary = whole.checked_sub(1).map_or(0, |i| self.ends[i]);
+        if let Some(start) = start {
+            // Also when `written` ends on a boundary: a failed write may still have left bytes.
+            let len = start + boundary as u64;
+            if self.file.set_len(len).is_err() {
+                self.cut_to = Some(len);
+            }
+        }
+        self.buf.drain(..boundary);
+        self.ends.drain(..whole);
+        for end in &mut self.ends {
+            *end -= boundary;
+        }
+        Err(io_context("write to", path, err))
+    }
+
+    /// Makes what was handed to the OS durable (`fdatasync`); the error names `path`.
+    pub(crate) fn sync_data(&self, path: &Path) -> io::Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|e| io_context("sync", path, e))
+    }
+
+    /// Goes on with a file opened at `path` (reopen, rotation) and returns its length; on error
+    /// the old file stays. Only right after a successful flush, so no record moves from one file
+    /// to the other.
+    pub(crate) fn reopen(&mut self, path: &Path) -> io::Result<u64> {
+        debug_assert!(self.buf.is_empty() && self.cut_to.is_none());
+        let file = open_append(path)?;
+        let meta = file.metadata()?;
+        self.file = file;
+        self.regular = meta.is_file();
+        Ok(meta.len())
+    }
+}
+
+/// Dropping a sink writes what it still holds, as a `BufWriter` would; there is nobody left to
+/// report an error to, and the file is still cut back after a failed write.
+impl Drop for Appender {
+    fn drop(&mut self) {
+        let _ = self.flush(Path::new(""));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    /// A real tmpfs of `size` bytes, unmounted on drop; `None` (after saying so) when not root.
+    struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        fn mount(size: &str) -> Option<Tmpfs> {
+            // SAFETY: geteuid has no preconditions.
+            if unsafe { libc::geteuid() } != 0 {
+                // Straight to stderr, past the test harness's capture, so the skip is seen.
+                let _ = writeln!(
+                    io::stderr(),
+                    "SKIPPED sink::append: mounting a tmpfs needs root (CI runs as root)"
+                );
+                return None;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let status = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success(), "mount -t tmpfs failed: {status}");
+            Some(Tmpfs { dir })
+        }
+
+        fn path(&self, name: &str) -> PathBuf {
+            self.dir.path().join(name)
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            // Lazy: a test forking `mount` at this moment briefly holds our files open too.
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
+        }
+    }
+
+    /// Frees the filler's space. Truncated, not just removed: a test forking `mount` at that
+    /// moment holds the file open a little longer, and an unlinked file keeps its space until closed.
+    fn free(filler: &Path) {
+        fs::File::create(filler).unwrap();
+        fs::remove_file(filler).unwrap();
+    }
+
+    /// Record `i`: 99 bytes and the newline, so no record ends on a page boundary.
+    fn record(i: usize) -> String {
+        format!("record {i:06} {}", "x".repeat(85))
+    }
+
+    fn expected(range: std::ops::Range<usize>) -> String {
+        range.map(|i| record(i) + "\n").collect()
+    }
+
+    /// 16 KiB of tmpfs with 8 KiB taken: the log file has two pages, 81 whole records and a part.
+    fn nearly_full() -> Option<(Tmpfs, PathBuf, PathBuf)> {
+        let fs = Tmpfs::mount("16k")?;
+        let filler = fs.path("filler");
+        fs::write(&filler, vec![0u8; 8192]).unwrap();
+        let log = fs.path("app.log");
+        Some((fs, filler, log))
+    }
+
+    #[test]
+    fn records_stay_buffered_until_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let (mut out, len) = Appender::open(&path).unwrap();
+        assert_eq!(len, 0);
+        out.push("one");
+        out.push("two\nTraceback");
+        assert_eq!(out.unsettled(), 2);
+        assert!(!out.over_threshold());
+        assert_eq!(fs::read(&path).unwrap(), b"");
+        out.flush(&path).unwrap();
+        assert_eq!(out.unsettled(), 0);
+        assert_eq!(fs::read(&path).unwrap(), b"one\ntwo\nTraceback\n");
+        while !out.over_threshold() {
+            out.push("filling");
+        }
+        assert!(out.unsettled() as usize * 8 >= FLUSH_THRESHOLD);
+    }
+
+    #[test]
+    fn a_failed_write_cuts_the_file_back_to_its_last_whole_record() {
+        let Some((_fs, filler, path)) = nearly_full() else {
+            return;
+        };
+        let (mut out, _) = Appender::open(&path).unwrap();
+        for i in 0..100 {
+            out.push(&record(i));
+        }
+        let err = out.flush(&path).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(&*path.to_string_lossy()), "{msg}");
+        assert!(msg.contains("No space left"), "{msg}");
+        // The OS took two pages (8192 bytes, 81.92 records); the torn 92 bytes are gone.
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text, expected(0..81));
+        assert_eq!(out.unsettled(), 19);
+
+        // Still full: nothing more is written and nothing is torn.
+        out.push(&record(100));
+        assert!(out.flush(&path).is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..81));
+        assert_eq!(out.unsettled(), 20);
+
+        free(&filler);
+        out.flush(&path).unwrap();
+        assert_eq!(out.unsettled(), 0);
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..101));
+    }
+
+    #[test]
+    fn discard_drops_only_the_records_not_written() {
+        let Some((_fs, filler, path)) = nearly_full() else {
+            return;
+        };
+        let (mut out, _) = Appender::open(&path).unwrap();
+        for i in 0..100 {
+            out.push(&record(i));
+        }
+        assert!(out.flush(&path).is_err());
+        assert_eq!(out.discard(), (19, 19 * 100));
+        assert_eq!(out.unsettled(), 0);
+        free(&filler);
+        out.push(&record(100));
+        out.flush(&path).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            expected(0..81) + &record(100) + "\n"
+        );
+    }
+
+    #[test]
+    fn a_file_truncated_behind_the_sink_is_cut_back_from_its_new_length() {
+        let Some((_fs, filler, path)) = nearly_full() else {
+            return;
+        };
+        fs::write(&path, "old\n").unwrap();
+        let (mut out, len) = Appender::open(&path).unwrap();
+        assert_eq!(len, 4);
+        // logrotate copytruncate: the file is emptied while the sink holds it open.
+        fs::File::create(&path).unwrap();
+        for i in 0..100 {
+            out.push(&record(i));
+        }
+        assert!(out.flush(&path).is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..81));
+        free(&filler);
+        out.flush(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..100));
+    }
+}
