@@ -200,3 +200,58 @@ fn hostile_batches_on_the_ack_socket_are_counted_and_others_still_arrive() {
         .collect();
     assert_eq!(msgs, ["ok 0", "ok 0", "ok 1"]);
 }
+
+#[test]
+fn a_full_disk_blocks_acks_under_block_and_drops_counted_under_drop() {
+    let Some(disk) = support::tmpfs::Tmpfs::mount("1m") else {
+        return;
+    };
+    let dir = tempdir();
+    let kept = path_in(&dir, "kept.jsonl");
+    let full = disk.path("full.jsonl");
+    let filler = disk.fill_leaving(0);
+
+    // `drop`: the sink on the full disk drops and counts; the other sink takes everything and the
+    // sender is acknowledged (the dropped sink does not hold acks back).
+    let mut c = base_config();
+    c.sinks.push(file_sink(SinkKind::Jsonl, &kept));
+    let mut dropping = logfunnel_collector::config::JsonlSinkConfig::new(&full);
+    dropping.common.on_error = logfunnel_collector::config::OnError::Drop;
+    c.sinks.push(dropping.into());
+    let collector = runtime::start(c).unwrap();
+    let s = sender(&collector.endpoints()[0], SocketMode::Xpub);
+    log_n(&s, "full", "d", 2_000);
+    assert_eq!(s.flush(Duration::from_secs(60)), FlushStatus::Flushed);
+    assert_eq!(s.stats().acknowledged, 2_000);
+    close(&s);
+    let summary = collector.stop(STOP).unwrap();
+    assert_eq!(jsonl(&kept).len(), 2_000);
+    let on_disk = jsonl(&full).len() as u64;
+    let st = &summary.stats.sinks[1];
+    assert_eq!(st.dropped + on_disk, 2_000, "{st:?}");
+    assert!(st.dropped > 0 && st.errors > 0, "{st:?}");
+
+    // `block` (the default): nothing is acknowledged while the disk is full; once space is back,
+    // every record is written once and acknowledged.
+    std::fs::remove_file(&full).unwrap();
+    let mut c = base_config();
+    c.sinks.push(file_sink(SinkKind::Jsonl, &full));
+    let collector = runtime::start(c).unwrap();
+    let s = sender(&collector.endpoints()[0], SocketMode::Xpub);
+    log_n(&s, "full", "b", 2_000);
+    let held = s.flush(Duration::from_millis(500));
+    assert!(matches!(held, FlushStatus::TimedOut { .. }), "{held:?}");
+    assert!(s.stats().unacknowledged > 0);
+    support::tmpfs::free(&filler);
+    assert_eq!(s.flush(Duration::from_secs(60)), FlushStatus::Flushed);
+    assert_eq!(s.stats().acknowledged, 2_000);
+    close(&s);
+    let summary = collector.stop(STOP).unwrap();
+    let records = jsonl(&full);
+    assert_eq!(records.len(), 2_000);
+    assert_eq!(
+        check_per_sender_order(&records).values().sum::<u64>(),
+        2_000
+    );
+    assert!(summary.stats.sinks[0].errors > 0);
+}

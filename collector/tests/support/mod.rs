@@ -2,6 +2,8 @@
 //! raw ZeroMQ sockets for hand-made frames, and readers for what landed in the files.
 #![allow(dead_code)]
 
+pub mod tmpfs;
+
 use logfunnel_collector::config::{Config, FileSinkConfig, JsonlSinkConfig, SinkConfig, SinkKind};
 use logfunnel_core::{Outcome, Record, Sender, SenderOptions, SocketMode};
 use serde_json::Value;
