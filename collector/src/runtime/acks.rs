@@ -16,6 +16,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// While busy, a commit is made once this many records were admitted since the last one (or
+/// `ack_interval` passed): with the receiver's batches bounded in bytes, this bounds what a crash can
+/// make the senders resend into the file twice (`spec/delivery.md` section 5.3).
+pub(super) const COMMIT_RECORDS: u64 = 8_192;
+
 /// Where acks go: the receiving thread's inproc `PULL`.
 pub(super) const ACK_INPROC: &str = "inproc://logfunnel-acks";
 
@@ -46,6 +51,8 @@ pub(super) struct Acks {
     last_save: Duration,
     /// Something changed since the last commit (admitted, settled or an ack due).
     dirty: bool,
+    /// Records admitted for writing since the last commit.
+    since_commit: u64,
     buf: Vec<u8>,
 }
 
@@ -77,6 +84,7 @@ impl Acks {
             last_commit: Instant::now(),
             last_save: Duration::ZERO,
             dirty: false,
+            since_commit: 0,
             buf: Vec::new(),
         }
     }
@@ -147,6 +155,7 @@ impl Acks {
                 if lost > 0 {
                     self.lost(metrics, warner, batch.sid, lost, lost_from);
                 }
+                self.since_commit += u64::from(batch.count - skip);
                 self.run.push((batch.sid.to_string(), batch.end_seq()));
                 Some(Admitted { batch, skip })
             }
@@ -227,6 +236,7 @@ impl Acks {
     pub(super) fn commit(&mut self, settled: &[u64], metrics: &Metrics, warner: &Warner) {
         self.last_commit = Instant::now();
         self.dirty = false;
+        self.since_commit = 0;
         while let Some(front) = self.pending.front() {
             if front.given.iter().zip(settled).any(|(g, s)| s < g) {
                 break;

@@ -20,8 +20,11 @@ use std::time::{Duration, Instant};
 
 /// Messages read from one socket before the next socket gets its turn.
 const PER_SOCKET_BATCH: usize = 256;
-/// Most records handed to the writer in one batch.
+/// Most messages handed to the writer in one batch.
 const MAX_BATCH: usize = 2048;
+/// Most bytes handed to the writer in one batch (a v2 message holds many records): bounds what the
+/// writer takes between two commits, and so the duplicates a crash can cause.
+const MAX_BATCH_BYTES: usize = 1024 * 1024;
 /// How long the receiving thread waits in `poll` before checking for shutdown.
 const POLL_MS: i64 = 50;
 /// During the drain, the sockets are read until they have been quiet this long.
@@ -277,14 +280,14 @@ impl Receiver {
             let mut round = false;
             for i in 0..self.sockets.len() {
                 for _ in 0..PER_SOCKET_BATCH {
-                    if !self.recv_one(i, &mut batch)? {
+                    if batch.bytes >= MAX_BATCH_BYTES || !self.recv_one(i, &mut batch)? {
                         break;
                     }
                     round = true;
                 }
             }
             any |= round;
-            if !round || batch.len() >= MAX_BATCH {
+            if !round || batch.len() >= MAX_BATCH || batch.bytes >= MAX_BATCH_BYTES {
                 break;
             }
         }
