@@ -178,7 +178,7 @@ fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
     let (code, stderr) = p.stop();
     assert_eq!(code, 0, "{stderr:?}");
     assert!(
-        !stderr.iter().any(|l| l.contains("not accepted")),
+        !stderr.iter().any(|l| l.contains("not accepted by")),
         "{stderr:?}"
     );
 }
@@ -343,9 +343,43 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
     let want: BTreeMap<String, usize> = (0..200).map(|i| (format!("record {i:04}"), 1)).collect();
     assert_eq!(bodies(&all), want, "each record exactly once");
     assert!(
-        !stderr.iter().any(|l| l.contains("not accepted")),
+        !stderr.iter().any(|l| l.contains("not accepted by")),
         "{stderr:?}"
     );
+}
+
+/// More records than the sink's buffer holds while the peer is away: the writer's sink keeps the
+/// rest and hands them over as the buffer drains, the last ones while closing; every record
+/// arrives once, in the order sent.
+#[test]
+fn records_beyond_a_full_buffer_are_kept_and_all_arrive_in_order() {
+    let _serial = serial();
+    let dir = tempdir();
+    let port = otlp_support::otelcol::free_port(); // nobody listens yet
+    let extra = "buffer_max_records = 16\nbatch_max_records = 8\n";
+    let config = write_config(dir.path(), &otlp_url(port), extra);
+    let p = Proc::spawn(&["--config", config.to_str().unwrap()], dir.path());
+    log_numbered(&ipc(dir.path(), "sub"), 0, 200);
+    wait_for("the full buffer to be reported", LONG, || {
+        p.has_line("the otlp buffer for").then_some(())
+    });
+    let col = Otelcol::start(dir.path(), port, &dir.path().join("out.json"), None);
+    let (code, stderr) = p.stop();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        !stderr.iter().any(|l| l.contains("not accepted by")),
+        "{stderr:?}"
+    );
+    let records = wait_for("200 records", LONG, || {
+        let r = col.records();
+        (r.len() >= 200).then_some(r)
+    });
+    let got: Vec<&str> = records
+        .iter()
+        .map(|(_, r)| r["body"]["stringValue"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = (0..200).map(|i| format!("record {i:04}")).collect();
+    assert_eq!(got, want);
 }
 
 #[test]
