@@ -1,5 +1,5 @@
 //! [`OtlpForwarder`]: the handle the collector's writer holds. It maps each record, puts it in the
-//! bounded buffer and returns its position; the worker thread ([`super::worker`]) batches and sends,
+//! bounded buffer and returns its position; the worker thread (`worker.rs`) batches and sends,
 //! and reports when positions are settled.
 
 use super::client::Client;
