@@ -443,3 +443,98 @@ fn batches_are_bounded_by_bytes_and_closing_sends_the_rest() {
     let sent: Vec<String> = records.iter().map(|v| v.msg.to_string()).collect();
     assert_eq!(batches.concat(), sent, "in push order");
 }
+
+/// The forwarder as a collector sink: a full buffer keeps the record and says WouldBlock, flush
+/// hands the kept ones over once there is room, `unsettled` counts everything the peer has not
+/// accepted, and the peer receives every record once, in the order the writer gave them.
+#[test]
+fn the_sink_keeps_what_the_full_buffer_refuses_and_settles_in_order() {
+    use logfunnel_collector::sink::otlp::OtlpSink;
+    use logfunnel_collector::sink::Sink;
+    use std::io::ErrorKind;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(); // nobody listens yet
+    let config = OtlpConfig {
+        buffer_max_records: 4,
+        batch_max_records: 4,
+        ..fast(http(port))
+    };
+    let mut sink = OtlpSink::open(&config, "otel", warner()).unwrap();
+    for i in 0..4 {
+        sink.write_record(&numbered(i), "ignored").unwrap();
+    }
+    for i in 4..7 {
+        let e = sink.write_record(&numbered(i), "ignored").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+        assert!(e.to_string().contains(&http(port)), "{e}");
+    }
+    assert_eq!((sink.kept(), sink.unsettled()), (3, 7));
+    assert_eq!(sink.flush().unwrap_err().kind(), ErrorKind::WouldBlock);
+    let stats = sink.stats_handle().unwrap();
+    wait_for("a failed attempt", LONG, || {
+        (stats.snapshot().retries > 0).then_some(())
+    });
+    assert_eq!(
+        sink.unsettled(),
+        7,
+        "nothing settles while the peer is away"
+    );
+
+    let col = Otelcol::start(dir.path(), port, &dir.path().join("out.json"), None);
+    wait_for("the kept records to go in", LONG, || sink.flush().ok());
+    sink.write_record(&numbered(7), "ignored")
+        .unwrap_or_else(|e| {
+            assert_eq!(e.kind(), ErrorKind::WouldBlock); // kept behind the others, sent by a flush
+        });
+    wait_for("every record settled", LONG, || {
+        let _ = sink.flush();
+        (sink.unsettled() == 0).then_some(())
+    });
+    assert_eq!(sink.kept(), 0);
+    let records = wait_for("8 records", LONG, || {
+        let r = col.records();
+        (r.len() >= 8).then_some(r)
+    });
+    let bodies: Vec<&str> = records
+        .iter()
+        .map(|(_, r)| r["body"]["stringValue"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = (0..8).map(|i| format!("record {i:04}")).collect();
+    assert_eq!(bodies, want, "each once, in the writer's order");
+    assert_eq!(stats.snapshot().records_forwarded, 8);
+}
+
+/// `on_error = "drop"`: the writer discards what the sink kept; what is already in the buffer still
+/// goes, and closing (dropping the sink) sends what is buffered.
+#[test]
+fn discarding_drops_the_kept_records_and_closing_sends_the_buffer() {
+    use logfunnel_collector::sink::otlp::OtlpSink;
+    use logfunnel_collector::sink::Sink;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = OtlpConfig {
+        buffer_max_records: 2,
+        batch_max_records: 2,
+        batch_timeout_ms: 600_000, // only a full batch or closing sends
+        ..fast(http(port))
+    };
+    let mut sink = OtlpSink::open(&config, "otel", warner()).unwrap();
+    sink.write_record(&numbered(0), "").unwrap();
+    assert!(sink.write_record(&numbered(1), "").is_ok());
+    assert!(sink.write_record(&numbered(2), "").is_err());
+    assert!(sink.write_record(&numbered(3), "").is_err());
+    assert_eq!(sink.discard_unsettled(), 2);
+    assert_eq!((sink.kept(), sink.unsettled()), (0, 2));
+    let col = Otelcol::start(dir.path(), port, &dir.path().join("out.json"), None);
+    drop(sink);
+    let records = wait_for("2 records", LONG, || {
+        let r = col.records();
+        (r.len() >= 2).then_some(r)
+    });
+    assert_eq!(
+        body_counts(&records).into_keys().collect::<Vec<_>>(),
+        ["record 0000", "record 0001"]
+    );
+}

@@ -1,12 +1,12 @@
 //! Running a collector from the command line: `--config` (or the defaults), the flags that
-//! override its keys or add sinks (`--file`, `--jsonl`, `--console`), `--check-config`, and the
+//! override its keys or add sinks (`--file`, `--jsonl`, `--otlp`, `--console`), `--check-config`, and the
 //! signals that stop it (SIGTERM/SIGINT) or reopen its files (SIGHUP).
 
 use super::{fail, LineArgs};
 use crate::config::{
     self, level_arg, Config, ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LevelSpec,
-    LineConfig, RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkSpec, StreamName,
-    DEFAULT_INTERVAL,
+    LineConfig, OtlpSinkConfig, RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkConfig,
+    SinkSpec, StreamName, Target, DEFAULT_INTERVAL,
 };
 use crate::runtime::{self, Shutdown};
 use crate::signals::SignalWatcher;
@@ -38,6 +38,10 @@ pub(super) struct RunArgs {
     /// Also write one JSON record per line to this file.
     #[arg(long, value_name = "PATH")]
     jsonl: Option<PathBuf>,
+    /// Also forward every record to this OpenTelemetry OTLP/HTTP endpoint (the full URL, e.g.
+    /// http://127.0.0.1:4318/v1/logs); a record is settled once the peer accepted it.
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
     /// Rotate --file before it would grow past this many bytes.
     #[arg(long, value_name = "BYTES", requires = "file")]
     max_bytes: Option<u64>,
@@ -157,6 +161,12 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
         config.sinks.push(jsonl.into());
         added += 1;
     }
+    if let Some(endpoint) = &a.otlp {
+        let mut otlp = OtlpSinkConfig::new(endpoint.clone());
+        otlp.common.level = common.level.clone();
+        config.sinks.push(otlp.into());
+        added += 1;
+    }
     let console_wanted = a.console || (config.sinks.is_empty() && !a.no_console);
     if console_wanted {
         config.sinks.push(
@@ -171,7 +181,9 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
         added += 1;
     }
     if config.sinks.is_empty() {
-        return Err("--no-console: no sink left (add --file, --jsonl or [[sink]] tables)".into());
+        return Err(
+            "--no-console: no sink left (add --file, --jsonl, --otlp or [[sink]] tables)".into(),
+        );
     }
     let style_flags = [
         ("--level", a.level.is_some()),
@@ -182,7 +194,7 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
     if added == 0 {
         if let Some((flag, _)) = style_flags.iter().find(|(_, set)| *set) {
             return Err(format!(
-                "{flag}: applies to the sinks given by flags (--file, --jsonl, --console), and there \
+                "{flag}: applies to the sinks given by flags (--file, --jsonl, --otlp, --console), and there \
                  are none; set it in the config's [[sink]] tables instead"
             ));
         }
@@ -204,6 +216,7 @@ fn flag_error(config: &Config, added: usize, e: config::ConfigError) -> String {
                 if n.parse::<usize>().is_ok_and(|n| n >= first_flag_sink) {
                     let flag = match field {
                         "path" => "--file".to_string(),
+                        "endpoint" => "--otlp".to_string(),
                         "level" => "--level".to_string(),
                         other => format!("--{}", other.replace('_', "-")),
                     };
@@ -255,6 +268,12 @@ fn describe(config: &Config, sinks: &[SinkSpec]) -> String {
         }
         if let Some(l) = &r.line {
             line.push_str(&format!(" format {:?}", l.format));
+        }
+        if let Target::Otlp(o) = &r.target {
+            if r.label != o.endpoint {
+                line.push_str(&format!(" endpoint {}", o.endpoint));
+            }
+            line.push_str(&format!(" service_name {:?}", o.service_name));
         }
         s.push_str(&line);
         s.push('\n');
@@ -322,6 +341,9 @@ pub(super) fn run_collector(a: RunArgs) -> i32 {
     for s in config.effective_sinks() {
         if let Some(p) = s.path() {
             eprintln!("{PREFIX}: writing {} to {}", s.kind().as_str(), p.display());
+        }
+        if let SinkConfig::Otlp(o) = &s {
+            eprintln!("{PREFIX}: forwarding to {} (otlp)", o.otlp.endpoint);
         }
     }
     eprintln!("{PREFIX}: ready");
@@ -399,5 +421,22 @@ mod tests {
         assert!(e.contains("LOUD"), "{e}");
         let e = config_of(&["--no-console"]).unwrap_err();
         assert!(e.contains("no sink"), "{e}");
+        let e = config_of(&["--otlp", "ftp://x"]).unwrap_err();
+        assert!(e.starts_with("--otlp: \"ftp://x\" is not an http"), "{e}");
+    }
+
+    #[test]
+    fn otlp_flag_adds_an_otlp_sink_instead_of_the_console() {
+        let c = config_of(&["--otlp", "http://127.0.0.1:4318/v1/logs", "--level", "INFO"]).unwrap();
+        assert_eq!(c.sinks.len(), 1);
+        let SinkConfig::Otlp(o) = &c.sinks[0] else {
+            panic!("{:?}", c.sinks[0]);
+        };
+        assert_eq!(o.otlp.endpoint, "http://127.0.0.1:4318/v1/logs");
+        assert_eq!(o.common.level, LevelSpec::Number(20));
+        assert_eq!(c.sinks[0].label(), "http://127.0.0.1:4318/v1/logs");
+        let c = config_of(&["--otlp", "http://h:1/v1/logs", "--file", "x.log"]).unwrap();
+        let kinds: Vec<SinkKind> = c.sinks.iter().map(SinkConfig::kind).collect();
+        assert_eq!(kinds, [SinkKind::File, SinkKind::Otlp]);
     }
 }

@@ -191,8 +191,13 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<SinkSpec, ConfigError> {
             Some(r) => Some(resolve_rotation(&key, r, c.utc)?),
             None => None,
         },
-        SinkConfig::File(_) | SinkConfig::Console(_) => None,
+        SinkConfig::File(_) | SinkConfig::Console(_) | SinkConfig::Otlp(_) => None,
     };
+    if let SinkConfig::Otlp(c) = s {
+        c.otlp
+            .validate()
+            .map_err(|e| invalid(key(&e.key), e.message))?;
+    }
     let common = s.common();
     let level = common.level.resolve().ok_or_else(|| {
         invalid(
@@ -223,6 +228,7 @@ fn resolve_sink(i: usize, s: &SinkConfig) -> Result<SinkSpec, ConfigError> {
             stream: c.stream,
             colour: c.colour,
         },
+        (SinkConfig::Otlp(c), _) => Target::Otlp(c.otlp.clone()),
         (_, Some((rotation, options))) => Target::Rotating {
             path: s.path().expect("file kinds have a path").to_path_buf(),
             rotation,

@@ -40,7 +40,7 @@ mod table;
 pub use check::check_endpoint;
 pub use level::{level_arg, parse_level, LevelSpec};
 pub use sink::{
-    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, OnError,
+    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, OnError, OtlpSinkConfig,
     RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkConfig, SinkKind, StreamName,
     DEFAULT_BACKUP_COUNT, DEFAULT_INTERVAL,
 };
@@ -494,6 +494,97 @@ mod tests {
             e.starts_with("stream: only used by kind \"console\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_otlp_sink_takes_its_keys_and_names_the_bad_ones() {
+        let c = Config::from_toml_str(
+            r#"
+            [[sink]]
+            kind = "otlp"
+            name = "otel"
+            endpoint = "https://otel.example:4318/v1/logs"
+            service_name = "shop"
+            ca_file = "/etc/ca.pem"
+            gzip = false
+            batch_max_records = 100
+            batch_max_bytes = 65536
+            batch_timeout_ms = 50
+            buffer_max_records = 1000
+            retry_initial_ms = 10
+            retry_max_ms = 1000
+            timeout_ms = 2000
+            level = "INFO"
+            include = ["app"]
+            on_error = "drop"
+            headers = [{ name = "authorization", value_env = "TOKEN" },
+                       { name = "x-key", value_file = "/run/key" }, { name = "x-a", value = "b" }]
+            "#,
+        )
+        .unwrap();
+        let SinkConfig::Otlp(o) = &c.sinks[0] else {
+            panic!("{:?}", c.sinks[0]);
+        };
+        assert_eq!(o.otlp.service_name, "shop");
+        assert_eq!(o.otlp.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert_eq!(
+            (
+                o.otlp.batch_max_records,
+                o.otlp.batch_max_bytes,
+                o.otlp.timeout_ms
+            ),
+            (100, 65536, 2000)
+        );
+        assert!(!o.otlp.gzip);
+        assert_eq!(
+            o.otlp.headers[1].value_file.as_deref(),
+            Some(Path::new("/run/key"))
+        );
+        assert_eq!(o.common.on_error, OnError::Drop);
+        let specs = c.resolve_sinks().unwrap();
+        assert_eq!(
+            (specs[0].kind, specs[0].label.as_str()),
+            (SinkKind::Otlp, "otel")
+        );
+        assert!(specs[0].line.is_none() && specs[0].target.path().is_none());
+        assert!(matches!(&specs[0].target, spec::Target::Otlp(t) if *t == o.otlp));
+        // JSON (logfunnel.serve) gives the same, and a serialized sink parses back to itself.
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#"{"kind":"otlp","name":"otel""#), "{json}");
+        assert_eq!(Config::from_json_str(&json).unwrap(), c);
+        // The defaults: the endpoint is the label.
+        let c = Config::from_toml_str("[[sink]]\nkind = \"otlp\"\n").unwrap();
+        let specs = c.resolve_sinks().unwrap();
+        assert_eq!(specs[0].label, crate::sink::otlp::config::DEFAULT_ENDPOINT);
+
+        let cases = [
+            ("endpoint = \"ftp://x\"", "sink[0].endpoint: \"ftp://x\" is not an http"),
+            ("batch_max_records = 0", "sink[0].batch_max_records: must be at least 1"),
+            ("ca_file = \"/ca.pem\"", "sink[0].ca_file: is only used with an https://"),
+            ("headers = [{ name = \"a b\", value = \"v\" }]", "sink[0].headers[0].name"),
+            ("headers = [{ name = \"a\" }]", "sink[0].headers[0]: needs exactly one of"),
+            ("headers = [{ name = \"a\", val = \"v\" }]", "TOML: sink[0].headers[0].val"),
+            ("timeout_ms = \"long\"", "TOML: sink[0].timeout_ms: "),
+            ("path = \"a.log\"", "sink[0].path: not used by kind \"otlp\" (use endpoint)"),
+            ("format = \"%(message)s\"", "sink[0].format: not used by kind \"otlp\""),
+            ("utc = true", "sink[0].utc: not used by kind \"otlp\""),
+            ("max_bytes = 10", "sink[0].max_bytes: only used by kinds \"rotating_file\" and \"jsonl\", not \"otlp\""),
+            ("colour = \"never\"", "sink[0].colour: only used by kind \"console\""),
+        ];
+        for (key, want) in cases {
+            let e = err_of(&format!("[[sink]]\nkind = \"otlp\"\n{key}\n"));
+            assert!(e.starts_with(want), "{key:?}: error {e:?} lacks {want:?}");
+        }
+        for key in [
+            "endpoint = \"http://x/v1/logs\"",
+            "gzip = true",
+            "headers = []",
+        ] {
+            let e = err_of(&format!("[[sink]]\nkind = \"file\"\npath = \"a\"\n{key}\n"));
+            let name = key.split(' ').next().unwrap();
+            let want = format!("sink[0].{name}: only used by kind \"otlp\"");
+            assert!(e.starts_with(&want), "{key:?}: error {e:?} lacks {want:?}");
+        }
     }
 
     #[test]

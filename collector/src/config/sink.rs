@@ -1,6 +1,7 @@
 //! One `[[sink]]` table, typed by its `kind`: [`SinkConfig`] is a tagged enum of one struct per kind,
 //! each holding only the keys that kind uses, built from the parts several kinds share
-//! ([`SinkCommon`], [`LineConfig`], [`RotationConfig`]).
+//! ([`SinkCommon`], [`LineConfig`], [`RotationConfig`]) and, for `otlp`, the forwarder's own typed
+//! config ([`OtlpConfig`]).
 //!
 //! Parsing goes through the table as written (`table.rs`), so that a key of another kind is refused
 //! with a message that says which kinds use it; values are checked by [`Config::validate`]
@@ -17,6 +18,7 @@
 //! [`Config::validate`]: super::Config::validate
 
 use super::level::LevelSpec;
+use crate::sink::otlp::OtlpConfig;
 use crate::sink::Colour;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -33,6 +35,8 @@ pub enum SinkKind {
     Jsonl,
     /// stderr or stdout.
     Console,
+    /// Forwarded to an OpenTelemetry peer over OTLP/HTTP.
+    Otlp,
 }
 
 impl SinkKind {
@@ -43,6 +47,7 @@ impl SinkKind {
             SinkKind::RotatingFile => "rotating_file",
             SinkKind::Jsonl => "jsonl",
             SinkKind::Console => "console",
+            SinkKind::Otlp => "otlp",
         }
     }
 }
@@ -80,12 +85,15 @@ pub enum SinkConfig {
     Jsonl(JsonlSinkConfig),
     /// `kind = "console"`.
     Console(ConsoleSinkConfig),
+    /// `kind = "otlp"`.
+    Otlp(OtlpSinkConfig),
 }
 
 /// Keys every kind takes.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct SinkCommon {
-    /// Label in metrics and messages; defaults to the path (or `stderr`/`stdout` for a console).
+    /// Label in metrics and messages; defaults to the path (`stderr`/`stdout` for a console, the
+    /// endpoint for an otlp sink).
     pub name: Option<String>,
     /// Minimum level, a name (`DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`) or a number; default
     /// `NOTSET` (everything).
@@ -259,6 +267,29 @@ pub struct ConsoleSinkConfig {
     pub colour: Colour,
 }
 
+/// `kind = "otlp"`: forwards each record, mapped field by field (`spec/otlp.md`), to an
+/// OpenTelemetry peer; a record counts as settled once the peer has accepted it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OtlpSinkConfig {
+    /// Keys every kind takes.
+    #[serde(flatten)]
+    pub common: SinkCommon,
+    /// The sink's own keys (endpoint, service_name, headers, batches, buffer, retries, TLS), typed
+    /// and defaulted beside the sink (`sink/otlp/config.rs`).
+    #[serde(flatten)]
+    pub otlp: OtlpConfig,
+}
+
+impl OtlpSinkConfig {
+    /// An otlp sink posting to `endpoint` with every other key at its default.
+    pub fn new(endpoint: impl Into<String>) -> OtlpSinkConfig {
+        OtlpSinkConfig {
+            common: SinkCommon::default(),
+            otlp: OtlpConfig::new(endpoint),
+        }
+    }
+}
+
 macro_rules! from_kind_config {
     ($($variant:ident($config:ty)),*) => {$(
         impl From<$config> for SinkConfig {
@@ -272,7 +303,8 @@ from_kind_config!(
     File(FileSinkConfig),
     RotatingFile(RotatingFileSinkConfig),
     Jsonl(JsonlSinkConfig),
-    Console(ConsoleSinkConfig)
+    Console(ConsoleSinkConfig),
+    Otlp(OtlpSinkConfig)
 );
 
 impl SinkConfig {
@@ -288,6 +320,7 @@ impl SinkConfig {
             SinkConfig::RotatingFile(_) => SinkKind::RotatingFile,
             SinkConfig::Jsonl(_) => SinkKind::Jsonl,
             SinkConfig::Console(_) => SinkKind::Console,
+            SinkConfig::Otlp(_) => SinkKind::Otlp,
         }
     }
 
@@ -313,6 +346,7 @@ impl SinkConfig {
             SinkConfig::RotatingFile(c) => (&c.file.common, Some(&c.file.path), Some(&c.file.line)),
             SinkConfig::Jsonl(c) => (&c.common, Some(&c.path), None),
             SinkConfig::Console(c) => (&c.common, None, Some(&c.line)),
+            SinkConfig::Otlp(c) => (&c.common, None, None),
         }
     }
 
@@ -321,17 +355,18 @@ impl SinkConfig {
         match self {
             SinkConfig::RotatingFile(c) => Some(&c.rotation),
             SinkConfig::Jsonl(c) => c.rotation.as_ref(),
-            SinkConfig::File(_) | SinkConfig::Console(_) => None,
+            SinkConfig::File(_) | SinkConfig::Console(_) | SinkConfig::Otlp(_) => None,
         }
     }
 
-    /// The label used in metrics: `name`, else the path, else the stream.
+    /// The label used in metrics: `name`, else the path, else the stream, else the endpoint.
     pub fn label(&self) -> String {
         if let Some(name) = &self.common().name {
             return name.clone();
         }
         match self {
             SinkConfig::Console(c) => c.stream.as_str().into(),
+            SinkConfig::Otlp(c) => c.otlp.endpoint.clone(),
             file => file
                 .path()
                 .map(|p| p.display().to_string())

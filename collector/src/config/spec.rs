@@ -5,6 +5,7 @@
 use super::sink::{OnError, SinkKind, StreamName};
 use crate::format::{Formatter, Style};
 use crate::route::Route;
+use crate::sink::otlp::OtlpConfig;
 use crate::sink::{Colour, RotatingOptions, Rotation};
 use std::path::PathBuf;
 
@@ -21,7 +22,8 @@ pub struct SinkSpec {
     pub level: i64,
     /// Logger-name filter.
     pub route: Route,
-    /// How records become lines; `None` for `jsonl`, which writes the normalized JSON record.
+    /// How records become lines; `None` for `jsonl`, which writes the normalized JSON record, and
+    /// for `otlp`, which maps the record's fields.
     pub line: Option<LineSpec>,
     /// Where the lines go.
     pub target: Target,
@@ -73,6 +75,9 @@ pub enum Target {
         /// What is kept.
         options: RotatingOptions,
     },
+    /// An OpenTelemetry peer over OTLP/HTTP (validated; header values and the CA file are read
+    /// when the sink opens).
+    Otlp(OtlpConfig),
 }
 
 impl Target {
@@ -80,7 +85,7 @@ impl Target {
     pub fn path(&self) -> Option<&PathBuf> {
         match self {
             Target::File(path) | Target::Rotating { path, .. } => Some(path),
-            Target::Console { .. } => None,
+            Target::Console { .. } | Target::Otlp(_) => None,
         }
     }
 }

@@ -8,10 +8,11 @@
 //! key and the kinds that use it.
 
 use super::sink::{
-    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, RotatingFileSinkConfig,
-    RotationConfig, SinkCommon, SinkConfig, SinkKind, StreamName,
+    ConsoleSinkConfig, FileSinkConfig, JsonlSinkConfig, LineConfig, OtlpSinkConfig,
+    RotatingFileSinkConfig, RotationConfig, SinkCommon, SinkConfig, SinkKind, StreamName,
 };
 use super::{invalid, ConfigError};
+use crate::sink::otlp::OtlpConfig;
 use crate::sink::Colour;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -43,6 +44,18 @@ pub(crate) enum SinkKey {
     Stream,
     #[serde(alias = "color")]
     Colour,
+    Endpoint,
+    ServiceName,
+    Headers,
+    CaFile,
+    Gzip,
+    BatchMaxRecords,
+    BatchMaxBytes,
+    BatchTimeoutMs,
+    BufferMaxRecords,
+    RetryInitialMs,
+    RetryMaxMs,
+    TimeoutMs,
 }
 
 impl SinkKey {
@@ -70,6 +83,18 @@ impl SinkKey {
             MaxAgeDays => "max_age_days",
             Stream => "stream",
             Colour => "colour",
+            Endpoint => "endpoint",
+            ServiceName => "service_name",
+            Headers => "headers",
+            CaFile => "ca_file",
+            Gzip => "gzip",
+            BatchMaxRecords => "batch_max_records",
+            BatchMaxBytes => "batch_max_bytes",
+            BatchTimeoutMs => "batch_timeout_ms",
+            BufferMaxRecords => "buffer_max_records",
+            RetryInitialMs => "retry_initial_ms",
+            RetryMaxMs => "retry_max_ms",
+            TimeoutMs => "timeout_ms",
         }
     }
 
@@ -78,6 +103,13 @@ impl SinkKey {
         use SinkKey::*;
         match (self, kind) {
             (Path, SinkKind::Console) => Some("not used by kind \"console\" (use stream)".into()),
+            (Path, SinkKind::Otlp) => Some("not used by kind \"otlp\" (use endpoint)".into()),
+            (Format | Style | Datefmt | Utc, SinkKind::Otlp) => {
+                Some("not used by kind \"otlp\" (it maps the record's fields, spec/otlp.md)".into())
+            }
+            (k, kind) if k.is_otlp() && kind != SinkKind::Otlp => {
+                Some("only used by kind \"otlp\"".into())
+            }
             (Format | Style | Datefmt, SinkKind::Jsonl) => {
                 Some("not used by kind \"jsonl\" (it writes the normalized JSON record)".into())
             }
@@ -86,13 +118,32 @@ impl SinkKey {
             }
             (
                 MaxBytes | When | Interval | AtTime | BackupCount | Compress | MaxAgeDays,
-                SinkKind::File | SinkKind::Console,
+                SinkKind::File | SinkKind::Console | SinkKind::Otlp,
             ) => Some(format!(
                 "only used by kinds \"rotating_file\" and \"jsonl\", not {:?}",
                 kind.as_str()
             )),
             _ => None,
         }
+    }
+
+    fn is_otlp(self) -> bool {
+        use SinkKey::*;
+        matches!(
+            self,
+            Endpoint
+                | ServiceName
+                | Headers
+                | CaFile
+                | Gzip
+                | BatchMaxRecords
+                | BatchMaxBytes
+                | BatchTimeoutMs
+                | BufferMaxRecords
+                | RetryInitialMs
+                | RetryMaxMs
+                | TimeoutMs
+        )
     }
 
     fn is_rotation(self) -> bool {
@@ -116,6 +167,7 @@ pub(crate) struct SinkTable {
     rotation: RotationConfig,
     stream: StreamName,
     colour: Colour,
+    otlp: OtlpConfig,
 }
 
 /// For a sink deserialized on its own (not through [`Config::from_toml_str`](super::Config), which
@@ -150,7 +202,7 @@ impl<'de> Visitor<'de> for TableVisitor {
                 return Err(de::Error::duplicate_field(key.name()));
             }
             t.given.push(key);
-            let (c, l, r) = (&mut t.common, &mut t.line, &mut t.rotation);
+            let (c, l, r, o) = (&mut t.common, &mut t.line, &mut t.rotation, &mut t.otlp);
             use SinkKey::*;
             match key {
                 Kind => t.kind = Some(map.next_value()?),
@@ -173,6 +225,18 @@ impl<'de> Visitor<'de> for TableVisitor {
                 MaxAgeDays => r.max_age_days = map.next_value()?,
                 Stream => t.stream = map.next_value()?,
                 Colour => t.colour = map.next_value()?,
+                Endpoint => o.endpoint = map.next_value()?,
+                ServiceName => o.service_name = map.next_value()?,
+                Headers => o.headers = map.next_value()?,
+                CaFile => o.ca_file = map.next_value()?,
+                Gzip => o.gzip = map.next_value()?,
+                BatchMaxRecords => o.batch_max_records = map.next_value()?,
+                BatchMaxBytes => o.batch_max_bytes = map.next_value()?,
+                BatchTimeoutMs => o.batch_timeout_ms = map.next_value()?,
+                BufferMaxRecords => o.buffer_max_records = map.next_value()?,
+                RetryInitialMs => o.retry_initial_ms = map.next_value()?,
+                RetryMaxMs => o.retry_max_ms = map.next_value()?,
+                TimeoutMs => o.timeout_ms = map.next_value()?,
             }
         }
         if t.kind.is_none() {
@@ -202,6 +266,7 @@ impl SinkTable {
             rotation,
             stream,
             colour,
+            otlp,
             ..
         } = self;
         let path = || {
@@ -235,6 +300,7 @@ impl SinkTable {
                 rotation,
             }
             .into(),
+            SinkKind::Otlp => OtlpSinkConfig { common, otlp }.into(),
             SinkKind::Jsonl => JsonlSinkConfig {
                 common,
                 path: path()?,

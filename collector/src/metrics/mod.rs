@@ -21,6 +21,11 @@
 //! | `logfunnel_sender_last_seen_timestamp_seconds` | gauge | same | per sender |
 //! | `logfunnel_sender_rate_records_per_second` | gauge | same | per sender |
 //! | `logfunnel_tail_published_total` / `logfunnel_tail_dropped_total` | counter | | live view |
+//! | `logfunnel_otlp_records_forwarded_total` / `logfunnel_otlp_batches_forwarded_total` | counter | `sink` | accepted by the OTLP peer |
+//! | `logfunnel_otlp_retries_total` | counter | `sink` | failed OTLP requests tried again |
+//! | `logfunnel_otlp_records_rejected_total` | counter | `sink` | records the OTLP peer refused for good |
+//! | `logfunnel_otlp_buffer_records` | gauge | `sink` | records waiting or in flight to the peer |
+//! | `logfunnel_otlp_seconds_since_last_success` | gauge | `sink` | since the peer last accepted a request |
 //! | `logfunnel_uptime_seconds` | gauge | | since start |
 
 mod http;
@@ -29,11 +34,12 @@ mod prometheus;
 pub use http::serve;
 
 use crate::gaps::{GapTracker, SenderStats};
+use crate::sink::otlp::{OtlpStats, StatsHandle};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// Live counters, shared by the collector's threads.
@@ -98,6 +104,8 @@ pub struct SinkCounters {
     /// Records dropped because the sink could not write them (`on_error = "drop"`, or given up at
     /// shutdown).
     pub dropped: AtomicU64,
+    /// An otlp sink's own counters, once attached ([`Metrics::attach_otlp`]).
+    otlp: OnceLock<StatsHandle>,
 }
 
 impl Metrics {
@@ -127,10 +135,19 @@ impl Metrics {
                     written: AtomicU64::new(0),
                     errors: AtomicU64::new(0),
                     dropped: AtomicU64::new(0),
+                    otlp: OnceLock::new(),
                 })
                 .collect(),
             gaps: Mutex::new(GapTracker::new(max_senders)),
             delivery: DeliveryCounters::default(),
+        }
+    }
+
+    /// Reports the counters of the otlp sink at `index` (config order) from now on; a second call for
+    /// the same sink is ignored.
+    pub fn attach_otlp(&self, index: usize, stats: StatsHandle) {
+        if let Some(s) = self.sinks.get(index) {
+            let _ = s.otlp.set(stats);
         }
     }
 
@@ -178,6 +195,7 @@ impl Metrics {
                     written: s.written.load(Ordering::Relaxed),
                     errors: s.errors.load(Ordering::Relaxed),
                     dropped: s.dropped.load(Ordering::Relaxed),
+                    otlp: s.otlp.get().map(StatsHandle::snapshot),
                 })
                 .collect(),
             lost,
@@ -257,6 +275,9 @@ pub struct SinkStats {
     pub errors: u64,
     /// Records dropped because the sink could not write them.
     pub dropped: u64,
+    /// For an otlp sink: records and batches forwarded, retries, rejections, buffer depth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<OtlpStats>,
 }
 
 /// Acknowledged delivery's counters (see [`DeliveryCounters`]).
@@ -309,6 +330,21 @@ impl Stats {
             if sink.dropped > 0 {
                 let _ = write!(s, " dropped[{}]={}", sink.name, sink.dropped);
             }
+            if let Some(o) = &sink.otlp {
+                let n = &sink.name;
+                let _ = write!(
+                    s,
+                    " forwarded[{n}]={} batches[{n}]={} retries[{n}]={} rejected[{n}]={} buffer[{n}]={}",
+                    o.records_forwarded,
+                    o.batches_forwarded,
+                    o.retries,
+                    o.records_rejected,
+                    o.buffer_records
+                );
+                if let Some(d) = o.since_last_success {
+                    let _ = write!(s, " last_success[{n}]={:.1}s", d.as_secs_f64());
+                }
+            }
         }
         let d = &self.delivery;
         if d.batches > 0 {
@@ -343,5 +379,58 @@ mod tests {
         assert_eq!(s.malformed, 2);
         assert_eq!(s.written("app.log"), Some(3));
         assert!(s.line().contains("written[app.log]=3"));
+        assert!(
+            !text.contains("logfunnel_otlp_"),
+            "no otlp sink, no otlp family"
+        );
+    }
+
+    #[test]
+    fn an_attached_otlp_sink_shows_in_the_line_and_in_prometheus() {
+        use crate::sink::otlp::{OtlpConfig, OtlpForwarder, METRICS};
+        use crate::warn::Warner;
+        use std::sync::Arc;
+        use std::time::Duration;
+        let m = Metrics::new(vec![("a.log".into(), "file"), ("otel".into(), "otlp")], 10);
+        // Nobody listens on port 9: the record stays buffered, nothing is forwarded.
+        let config = OtlpConfig::new("http://127.0.0.1:9/v1/logs");
+        let warner = Arc::new(Warner::new(Duration::from_secs(3600)));
+        let otlp = OtlpForwarder::start(&config, "otel", warner, None).unwrap();
+        otlp.try_push(&logfunnel_core::RecordView::new("app", 20, "hi", 1.7e9))
+            .unwrap();
+        m.attach_otlp(1, otlp.stats_handle());
+        let s = m.snapshot();
+        assert_eq!(s.sinks[0].otlp, None);
+        let o = s.sinks[1].otlp.as_ref().unwrap();
+        assert_eq!((o.records_forwarded, o.buffer_records), (0, 1));
+        let line = s.line();
+        assert!(
+            line.contains("forwarded[otel]=0 batches[otel]=0") && line.contains("buffer[otel]=1"),
+            "{line}"
+        );
+        assert!(!line.contains("last_success[otel]"), "{line}");
+        let text = s.to_prometheus();
+        for family in METRICS {
+            assert!(text.contains(&format!("# TYPE {} {}\n", family.name, family.kind)));
+        }
+        assert!(
+            text.contains("logfunnel_otlp_buffer_records{sink=\"otel\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("logfunnel_otlp_records_forwarded_total{sink=\"otel\"} 0\n"));
+        assert!(
+            !text.contains("logfunnel_otlp_seconds_since_last_success{"),
+            "{text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("logfunnel_otlp") && l.contains("a.log")),
+            "{text}"
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["sinks"][1]["otlp"]["buffer_records"], 1);
+        assert!(json["sinks"][0].get("otlp").is_none());
+        assert_eq!(otlp.close(Duration::ZERO).unsettled, 1);
     }
 }

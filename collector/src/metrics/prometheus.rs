@@ -4,6 +4,7 @@
 
 use super::{SinkStats, Stats};
 use crate::gaps::SenderStats;
+use crate::sink::otlp::METRICS;
 use std::fmt::Write as _;
 
 /// One sample: its labels (`{sink="app.log"}`, or empty) and its value as text.
@@ -72,8 +73,21 @@ impl Stats {
             ("logfunnel_delivery_state_errors_total", COUNTER, "Failed saves of the delivery state file (acks held back).", one(self.delivery.state_errors)),
             ("logfunnel_uptime_seconds", GAUGE, "Seconds since the collector started.", uptime),
         ];
+        // The otlp sinks' families, one table (`sink::otlp::METRICS`); only when there is one.
+        let otlp = METRICS.iter().filter_map(|m| {
+            let samples: Vec<Sample> = self
+                .sinks
+                .iter()
+                .filter_map(|s| {
+                    let value = (m.value)(s.otlp.as_ref()?)?;
+                    Some((labels(&[("sink", &s.name)]), value.to_string()))
+                })
+                .collect();
+            let any_otlp_sink = self.sinks.iter().any(|s| s.otlp.is_some());
+            any_otlp_sink.then_some((m.name, m.kind, m.help, samples))
+        });
         let mut out = String::with_capacity(4096);
-        for (name, kind, help, samples) in families {
+        for (name, kind, help, samples) in families.into_iter().chain(otlp) {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} {kind}");
             for (labels, value) in samples {

@@ -122,7 +122,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
     let mut endpoints = endpoints.to_vec();
     endpoints.extend(router_endpoints.iter().map(|r| format!("{r} (acks)")));
     // `bind_all` returns the `bind` sockets first, then the `pull` ones.
-    let (bind_endpoints, pull_endpoints) = endpoints.split_at(config.bind.len());
+    let (bind_endpoints, pull_endpoints) = endpoints[..routers_from].split_at(config.bind.len());
     let (bind_endpoints, pull_endpoints) = (bind_endpoints.to_vec(), pull_endpoints.to_vec());
     let (tail, tail_endpoint) = match &config.tail {
         Some(t) => {
@@ -148,6 +148,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
             .collect(),
         config.max_senders,
     ));
+    sinks.attach_metrics(&metrics);
     let warner = Arc::new(Warner::new(Duration::from_secs(config.warn_interval_s)));
     let queue = Arc::new(Queue::new(config.queue_max_records, config.queue_max_bytes));
     let reopen = ReopenHandle::default();

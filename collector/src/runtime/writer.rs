@@ -89,7 +89,13 @@ struct Blocked {
     since: Instant,
     next_try: Instant,
     delay: Duration,
+    /// Only back-pressure so far (`WouldBlock`: a forwarding sink's buffer is full), not a failure:
+    /// retried at a steady short interval, neither counted as an error nor warned about.
+    pressure: bool,
 }
+
+/// Retry interval of a sink that pushes back (`WouldBlock`).
+const PRESSURE_RETRY: Duration = Duration::from_millis(5);
 
 /// First retry delay of a blocked sink; it doubles up to [`MAX_RETRY_DELAY`].
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(10);
@@ -193,7 +199,7 @@ impl Writer {
             }
             let now = Instant::now();
             if now >= next_flush {
-                if dirty {
+                if dirty || self.sinks.sinks.iter().any(|s| s.sink.unsettled() > 0) {
                     self.flush_all(&mut scratch);
                     dirty = false;
                 }
@@ -248,7 +254,16 @@ impl Writer {
     /// (nothing new is taken meanwhile); under `drop`, drop what it kept and count it.
     fn sink_failed(&mut self, scratch: &mut Scratch, i: usize, e: &std::io::Error) {
         let s = &mut self.sinks.sinks[i];
-        sink_error(&self.metrics, &self.warner, s.index, &s.label, e);
+        let pressure = e.kind() == std::io::ErrorKind::WouldBlock;
+        if pressure {
+            // Back-pressure, not a failure: said (rate-limited), not counted as an error.
+            self.warner
+                .warn(&format!("sink[{}]-pressure", s.index), || {
+                    format!("sink {:?}: {e}; holding back new records", s.label)
+                });
+        } else {
+            sink_error(&self.metrics, &self.warner, s.index, &s.label, e);
+        }
         match s.on_error {
             OnError::Drop => {
                 let n = s.sink.discard_unsettled();
@@ -261,10 +276,16 @@ impl Writer {
             OnError::Block => {
                 if scratch.blocked[s.index].is_none() {
                     let now = Instant::now();
+                    let delay = if pressure {
+                        PRESSURE_RETRY
+                    } else {
+                        FIRST_RETRY_DELAY
+                    };
                     scratch.blocked[s.index] = Some(Blocked {
                         since: now,
-                        next_try: now + FIRST_RETRY_DELAY,
-                        delay: FIRST_RETRY_DELAY,
+                        next_try: now + delay,
+                        delay,
+                        pressure,
                     });
                 }
             }
@@ -284,6 +305,7 @@ impl Writer {
             let kept = s.sink.unsettled();
             let result = if sync { s.sink.sync() } else { s.sink.flush() };
             match result {
+                Ok(()) if b.pressure => scratch.blocked[s.index] = None,
                 Ok(()) => {
                     let failed_for = now.duration_since(b.since).as_secs_f64();
                     scratch.blocked[s.index] = None;
@@ -294,9 +316,13 @@ impl Writer {
                         )
                     });
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && b.pressure => {
+                    b.next_try = now + PRESSURE_RETRY;
+                }
                 Err(e) => {
                     sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
-                    b.delay = (b.delay * 2).min(MAX_RETRY_DELAY);
+                    b.pressure = false;
+                    b.delay = (b.delay * 2).clamp(FIRST_RETRY_DELAY, MAX_RETRY_DELAY);
                     b.next_try = now + b.delay;
                 }
             }

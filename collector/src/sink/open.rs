@@ -5,12 +5,18 @@
 //! Sinks with the same line format share one formatter, so the writer formats each record once per
 //! distinct format, not once per sink.
 
+use super::otlp::client::Client;
+use super::otlp::{OtlpConfig, OtlpConfigError, OtlpSink, OtlpStartError, StatsHandle};
 use super::{ConsoleSink, FileSink, RotatingFileSink, Sink, SinkError};
-use crate::config::{OnError, SinkSpec, StreamName, Target};
+use crate::config::{default_warn_interval_s, invalid, OnError, SinkSpec, StreamName, Target};
 use crate::format::Formatter;
+use crate::metrics::Metrics;
 use crate::route::Route;
+use crate::warn::Warner;
 use crate::CollectorError;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A sink with what the writer needs to feed it.
 pub(crate) struct RunSink {
@@ -28,6 +34,8 @@ pub(crate) struct RunSink {
     pub(crate) sink: Box<dyn Sink>,
     /// What the writer does when it cannot write.
     pub(crate) on_error: OnError,
+    /// For an otlp sink, its counters, for the metrics ([`OpenedSinks::attach_metrics`]).
+    pub(crate) otlp_stats: Option<StatsHandle>,
 }
 
 /// Every sink of a collector, open, in config order, and the formatters they share.
@@ -51,10 +59,7 @@ pub(crate) fn open_sinks(specs: &[SinkSpec]) -> Result<OpenedSinks, CollectorErr
                 shared.len() - 1
             })
         });
-        let sink = open(&spec.target).map_err(|source| CollectorError::Sink {
-            index: spec.index,
-            source,
-        })?;
+        let (sink, otlp_stats) = open(spec)?;
         sinks.push(RunSink {
             label: spec.label.clone(),
             index: spec.index,
@@ -63,13 +68,48 @@ pub(crate) fn open_sinks(specs: &[SinkSpec]) -> Result<OpenedSinks, CollectorErr
             format_slot,
             sink,
             on_error: spec.on_error,
+            otlp_stats,
         });
     }
     Ok(OpenedSinks { sinks, formatters })
 }
 
-fn open(target: &Target) -> Result<Box<dyn Sink>, SinkError> {
-    Ok(match target {
+impl OpenedSinks {
+    /// Gives the metrics the counters of every otlp sink, so the stats line and `/metrics` show
+    /// them (`logfunnel_otlp_*`). Called by the runtime right after it made the metrics.
+    pub(crate) fn attach_metrics(&self, metrics: &Metrics) {
+        for s in &self.sinks {
+            if let Some(stats) = &s.otlp_stats {
+                metrics.attach_otlp(s.index, stats.clone());
+            }
+        }
+    }
+}
+
+/// Starts an otlp sink's forwarder; a header value or CA file that cannot be read is a config
+/// error naming the key (`sink[2].headers[0].value_file`).
+fn open_otlp(index: usize, config: &OtlpConfig, label: &str) -> Result<OtlpSink, CollectorError> {
+    let warner = Arc::new(Warner::new(Duration::from_secs(default_warn_interval_s())));
+    OtlpSink::open(config, label, warner).map_err(|e| match e {
+        OtlpStartError::Config(e) => otlp_key_error(index, e),
+        OtlpStartError::Thread(source) => CollectorError::Thread {
+            name: "otlp",
+            source,
+        },
+    })
+}
+
+fn otlp_key_error(index: usize, e: OtlpConfigError) -> CollectorError {
+    CollectorError::Config(invalid(format!("sink[{index}].{}", e.key), e.message))
+}
+
+/// Opens one sink; an otlp sink comes with its counters.
+fn open(spec: &SinkSpec) -> Result<(Box<dyn Sink>, Option<StatsHandle>), CollectorError> {
+    let in_sink = |source| CollectorError::Sink {
+        index: spec.index,
+        source,
+    };
+    let sink: Box<dyn Sink> = match &spec.target {
         Target::Console { stream, colour } => {
             let console = match stream {
                 StreamName::Stderr => ConsoleSink::stderr(),
@@ -78,22 +118,26 @@ fn open(target: &Target) -> Result<Box<dyn Sink>, SinkError> {
             Box::new(console.colour(*colour))
         }
         Target::File(path) => {
-            create_parent(path)?;
-            Box::new(FileSink::open(path)?)
+            create_parent(path).map_err(in_sink)?;
+            Box::new(FileSink::open(path).map_err(in_sink)?)
         }
         Target::Rotating {
             path,
             rotation,
             options,
         } => {
-            create_parent(path)?;
-            Box::new(RotatingFileSink::open(
-                path,
-                rotation.clone(),
-                options.clone(),
-            )?)
+            create_parent(path).map_err(in_sink)?;
+            Box::new(
+                RotatingFileSink::open(path, rotation.clone(), options.clone()).map_err(in_sink)?,
+            )
         }
-    })
+        Target::Otlp(config) => {
+            let sink = open_otlp(spec.index, config, &spec.label)?;
+            let stats = sink.stats_handle();
+            return Ok((Box::new(sink), stats));
+        }
+    };
+    Ok((sink, None))
 }
 
 /// Creates a sink's missing directories, so a config like `path = "logs/app.log"` runs as written.
@@ -109,10 +153,14 @@ fn create_parent(path: &Path) -> Result<(), SinkError> {
     }
 }
 
-/// What `--check-config` asks of the sinks: that every path could be opened for appending. Creates
-/// nothing.
+/// What `--check-config` asks of the sinks: that every path could be opened for appending, and
+/// that every otlp sink's CA file and header values can be read. Creates nothing, connects nowhere.
 pub(crate) fn check_paths(specs: &[SinkSpec]) -> Result<(), CollectorError> {
     for spec in specs {
+        if let Target::Otlp(config) = &spec.target {
+            // Reads the CA file and the header values as opening would, without connecting.
+            Client::new(config).map_err(|e| otlp_key_error(spec.index, e))?;
+        }
         if let Some(path) = spec.target.path() {
             check_writable(path).map_err(|reason| CollectorError::NotWritable {
                 index: spec.index,

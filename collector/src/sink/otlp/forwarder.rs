@@ -1,5 +1,5 @@
 //! [`OtlpForwarder`]: the handle the collector's writer holds. It maps each record, puts it in the
-//! bounded buffer and returns its position; the worker thread ([`super::worker`]) batches and sends,
+//! bounded buffer and returns its position; the worker thread (`worker.rs`) batches and sends,
 //! and reports when positions are settled.
 
 use super::client::Client;
@@ -143,23 +143,35 @@ impl OtlpForwarder {
         record: &RecordView<'_>,
         timeout: Duration,
     ) -> Result<Position, PushError> {
-        let mapped = map_record(record, &self.service_name, now_unix_nano());
-        self.push_mapped(mapped, timeout)
+        self.push_mapped(self.map(record), timeout)
+            .map_err(|(e, _)| e)
     }
 
-    fn push_mapped(&self, record: MappedRecord, timeout: Duration) -> Result<Position, PushError> {
+    /// `record` mapped as [`try_push`](Self::try_push) would send it, observed now: for a caller
+    /// that must keep a refused record after the view it borrows from is gone.
+    pub(crate) fn map(&self, record: &RecordView<'_>) -> MappedRecord {
+        map_record(record, &self.service_name, now_unix_nano())
+    }
+
+    /// Takes an already mapped record, waiting at most `timeout` for room; a refused record is
+    /// handed back with the reason (boxed: refusals are rare, pushes are per record).
+    pub(crate) fn push_mapped(
+        &self,
+        record: MappedRecord,
+        timeout: Duration,
+    ) -> Result<Position, (PushError, Box<MappedRecord>)> {
         let deadline = Instant::now() + timeout;
         let mut st = lock(&self.shared.state);
         loop {
             if st.close_by.is_some() {
-                return Err(PushError::Closed);
+                return Err((PushError::Closed, Box::new(record)));
             }
             if st.held() < self.capacity {
                 break;
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(PushError::Full);
+                return Err((PushError::Full, Box::new(record)));
             }
             st = self
                 .shared
@@ -202,8 +214,13 @@ impl OtlpForwarder {
 
     /// The counters now.
     pub fn stats(&self) -> OtlpStats {
-        let held = lock(&self.shared.state).held();
-        self.shared.counters.snapshot(held)
+        self.stats_handle().snapshot()
+    }
+
+    /// A handle that reads the counters from another thread (the metrics endpoint), for as long as
+    /// it is kept, even after the forwarder closed.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(Arc::clone(&self.shared))
     }
 
     /// Stops taking records, sends what is buffered (without waiting for batches to fill) and
@@ -232,6 +249,26 @@ impl OtlpForwarder {
         drop(st);
         self.shared.wake_worker.notify_all();
         self.shared.space.notify_all();
+    }
+}
+
+/// Reads an otlp sink's counters from any thread ([`OtlpForwarder::stats_handle`]).
+#[derive(Clone)]
+pub struct StatsHandle(Arc<Shared>);
+
+impl StatsHandle {
+    /// The counters now.
+    pub fn snapshot(&self) -> OtlpStats {
+        let held = lock(&self.0.state).held();
+        self.0.counters.snapshot(held)
+    }
+}
+
+impl std::fmt::Debug for StatsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StatsHandle")
+            .field(&self.snapshot())
+            .finish()
     }
 }
 

@@ -5,7 +5,8 @@
 //! [`mapping`] (a record as an OTLP `LogRecord` and its resource, `spec/otlp.md`) → [`forwarder`]
 //! (the handle: bounded buffer, positions, settlements) → `worker` (batching by records, bytes and
 //! age; retries with [`backoff`]) → [`client`] (one HTTP attempt, classed retry / accepted /
-//! rejected) with [`batch`] building the request. [`stats`] holds the counters.
+//! rejected) with [`batch`] building the request. [`stats`] holds the counters. `sink` is
+//! [`OtlpSink`], the forwarder as one of the collector writer's sinks (what `kind = "otlp"` opens).
 //!
 //! Acknowledgements: [`OtlpForwarder::try_push`] returns the record's [`Position`]; the worker sends
 //! batches one at a time, in order, and after each reports a [`Settlement`] (`through`: every
@@ -32,9 +33,13 @@ pub mod client;
 pub mod config;
 pub mod forwarder;
 pub mod mapping;
+mod sink;
 pub mod stats;
 mod worker;
 
 pub use config::{HeaderConfig, OtlpConfig, OtlpConfigError};
-pub use forwarder::{CloseReport, OtlpForwarder, OtlpStartError, Position, PushError, Settlement};
+pub use forwarder::{
+    CloseReport, OtlpForwarder, OtlpStartError, Position, PushError, Settlement, StatsHandle,
+};
+pub use sink::OtlpSink;
 pub use stats::{Metric, OtlpStats, METRICS};

@@ -1,5 +1,6 @@
 //! The sink's counters, updated by its worker and read by the metrics endpoint.
 
+use serde::{Serialize, Serializer};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -46,7 +47,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A snapshot of the sink's counters; [`METRICS`] names them for Prometheus.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct OtlpStats {
     /// Records the peer accepted.
     pub records_forwarded: u64,
@@ -59,10 +60,16 @@ pub struct OtlpStats {
     pub records_rejected: u64,
     /// Records held, waiting or in flight.
     pub buffer_records: usize,
-    /// Time since the peer last accepted a request; `None` before the first.
+    /// Time since the peer last accepted a request; `None` before the first. Serialized as seconds
+    /// (`since_last_success_s`).
+    #[serde(rename = "since_last_success_s", serialize_with = "seconds")]
     pub since_last_success: Option<Duration>,
     /// The status and message of the last refusal, for the operator.
     pub last_rejection: Option<String>,
+}
+
+fn seconds<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    d.map(|d| d.as_secs_f64()).serialize(s)
 }
 
 /// One Prometheus family of an otlp sink, labelled by sink: name, type, help, and its value.
