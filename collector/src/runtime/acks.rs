@@ -224,11 +224,16 @@ impl Acks {
         self.dirty || !self.pending.is_empty() || self.watermarks.has_due_acks()
     }
 
-    /// When the next commit may happen: `ack_interval` after the last while busy, never sooner than
-    /// ten times the last save's duration.
+    /// When the next commit may happen: while busy, `ack_interval` after the last or once
+    /// [`COMMIT_RECORDS`] were admitted; never sooner than ten times the last save's duration (so
+    /// saving takes at most a tenth of the writer's time).
     pub(super) fn next_commit(&self, busy: bool) -> Instant {
-        let spacing = (self.last_save * 10).max(if busy { self.interval } else { Duration::ZERO });
-        self.last_commit + spacing
+        let wait = if busy && self.since_commit < COMMIT_RECORDS {
+            self.interval
+        } else {
+            Duration::ZERO
+        };
+        self.last_commit + (self.last_save * 10).max(wait)
     }
 
     /// Settles what every sink has settled (`settled[i]` = records sink `i` has settled so far),
