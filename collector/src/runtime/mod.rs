@@ -41,6 +41,7 @@ mod check;
 mod error;
 mod queue;
 mod receiver;
+mod retry;
 mod shutdown;
 mod writer;
 

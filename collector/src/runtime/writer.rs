@@ -6,15 +6,21 @@
 //! the record, format it once per distinct format, and write. Every `flush_interval_ms` the sinks are
 //! flushed (and synced, with `fsync = "on_flush"`), background errors are reported and a pending
 //! reopen (SIGHUP) is done. Sink errors are counted and reported through one rate-limited path
-//! ([`sink_error`]); they never stop the thread.
+//! ([`sink_error`]); they never stop the thread, but a sink with `on_error = "block"` that cannot
+//! write holds new records back until it can (`retry.rs`).
+//!
+//! Messages from an ack `ROUTER` are v2 batches: admitted by watermark ([`Acks`], `acks.rs`), their
+//! records written as any other; a commit (when the queue runs dry, or every `ack_interval_ms` while
+//! busy) flushes the sinks and acknowledges what every sink has settled.
 //!
 //! The loop allocates nothing per record: lines, the JSON text and the `asctime` text live in
 //! [`Scratch`] buffers kept across batches, and counters are added once per batch.
 
 use super::acks::Acks;
 use super::queue::{Batch, Queue};
+use super::retry::{sink_error, Blocked};
 use super::{last_endpoint, CollectorError, ReopenHandle};
-use crate::config::{FsyncPolicy, OnError, TailConfig};
+use crate::config::{FsyncPolicy, TailConfig};
 use crate::gaps::{GapTracker, SeqOutcome};
 use crate::metrics::Metrics;
 use crate::sink::open::OpenedSinks;
@@ -45,7 +51,7 @@ pub(super) fn bind_tail(
 }
 
 /// Buffers the writer keeps across batches.
-struct Scratch {
+pub(super) struct Scratch {
     /// One line per formatter, and whether it holds the current record's line yet.
     lines: Vec<(String, bool)>,
     /// The current record as JSON (tail socket, JSON sinks).
@@ -55,9 +61,9 @@ struct Scratch {
     /// Records written per sink in this batch, added to the metrics once per batch.
     written: Vec<u64>,
     /// Records given to each sink so far (written or kept by it after a failed write).
-    given: Vec<u64>,
+    pub(super) given: Vec<u64>,
     /// Per sink: retrying after a failure (`on_error = "block"`).
-    blocked: Vec<Option<Blocked>>,
+    pub(super) blocked: Vec<Option<Blocked>>,
 }
 
 /// The writing thread's state.
@@ -83,23 +89,6 @@ pub(super) struct Writer {
     /// given up (the senders still hold them: they were never acknowledged).
     pub(super) drain_timeout: Duration,
 }
-
-/// A sink with `on_error = "block"` that cannot write: retried with backoff until it can.
-struct Blocked {
-    since: Instant,
-    next_try: Instant,
-    delay: Duration,
-    /// Only back-pressure so far (`WouldBlock`: a forwarding sink's buffer is full), not a failure:
-    /// retried at a steady short interval, neither counted as an error nor warned about.
-    pressure: bool,
-}
-
-/// Retry interval of a sink that pushes back (`WouldBlock`).
-const PRESSURE_RETRY: Duration = Duration::from_millis(5);
-
-/// First retry delay of a blocked sink; it doubles up to [`MAX_RETRY_DELAY`].
-const FIRST_RETRY_DELAY: Duration = Duration::from_millis(10);
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(1);
 
 impl Writer {
     /// Starts the thread; it runs until the receiver closes the queue and the queue is empty.
@@ -247,103 +236,6 @@ impl Writer {
                 .delivery
                 .unsettled_batches
                 .store(acks.pending_batches() as u64, Ordering::Relaxed);
-        }
-    }
-
-    /// What the writer does when sink `i` failed with `e`: under `block`, retry it with backoff
-    /// (nothing new is taken meanwhile); under `drop`, drop what it kept and count it.
-    fn sink_failed(&mut self, scratch: &mut Scratch, i: usize, e: &std::io::Error) {
-        let s = &mut self.sinks.sinks[i];
-        let pressure = e.kind() == std::io::ErrorKind::WouldBlock;
-        if pressure {
-            // Back-pressure, not a failure: said (rate-limited), not counted as an error.
-            self.warner
-                .warn(&format!("sink[{}]-pressure", s.index), || {
-                    format!("sink {:?}: {e}; holding back new records", s.label)
-                });
-        } else {
-            sink_error(&self.metrics, &self.warner, s.index, &s.label, e);
-        }
-        match s.on_error {
-            OnError::Drop => {
-                let n = s.sink.discard_unsettled();
-                if n > 0 {
-                    self.metrics.sinks[s.index]
-                        .dropped
-                        .fetch_add(n, Ordering::Relaxed);
-                }
-            }
-            OnError::Block => {
-                if scratch.blocked[s.index].is_none() {
-                    let now = Instant::now();
-                    let delay = if pressure {
-                        PRESSURE_RETRY
-                    } else {
-                        FIRST_RETRY_DELAY
-                    };
-                    scratch.blocked[s.index] = Some(Blocked {
-                        since: now,
-                        next_try: now + delay,
-                        delay,
-                        pressure,
-                    });
-                }
-            }
-        }
-    }
-
-    /// Retries every blocked sink whose time has come; one that writes again says so.
-    fn retry_blocked(&mut self, scratch: &mut Scratch, now: Instant) {
-        let sync = self.fsync == FsyncPolicy::OnFlush;
-        for s in self.sinks.sinks.iter_mut() {
-            let Some(b) = &mut scratch.blocked[s.index] else {
-                continue;
-            };
-            if now < b.next_try {
-                continue;
-            }
-            let kept = s.sink.unsettled();
-            let result = if sync { s.sink.sync() } else { s.sink.flush() };
-            match result {
-                Ok(()) if b.pressure => scratch.blocked[s.index] = None,
-                Ok(()) => {
-                    let failed_for = now.duration_since(b.since).as_secs_f64();
-                    scratch.blocked[s.index] = None;
-                    self.warner.warn(&format!("sink[{}]-recovered", s.index), || {
-                        format!(
-                            "sink {:?}: writing again after {failed_for:.1} s; the {kept} record(s) kept meanwhile are written",
-                            s.label
-                        )
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && b.pressure => {
-                    b.next_try = now + PRESSURE_RETRY;
-                }
-                Err(e) => {
-                    sink_error(&self.metrics, &self.warner, s.index, &s.label, &e);
-                    b.pressure = false;
-                    b.delay = (b.delay * 2).clamp(FIRST_RETRY_DELAY, MAX_RETRY_DELAY);
-                    b.next_try = now + b.delay;
-                }
-            }
-        }
-    }
-
-    /// Shutdown with a sink that still cannot write, after `drain_timeout`: its records are given
-    /// up here (counted as dropped) and left to the senders, which never had them acknowledged.
-    fn give_up_blocked(&mut self, scratch: &mut Scratch) {
-        for s in self.sinks.sinks.iter_mut() {
-            if scratch.blocked[s.index].take().is_none() {
-                continue;
-            }
-            let n = s.sink.discard_unsettled();
-            self.metrics.sinks[s.index]
-                .dropped
-                .fetch_add(n, Ordering::Relaxed);
-            eprintln!(
-                "{PREFIX}: sink {:?}: still cannot write at shutdown; gave up {n} record(s) (not acknowledged: acknowledging senders still hold them)",
-                s.label
-            );
         }
     }
 
@@ -613,18 +505,4 @@ impl Writer {
             }
         }
     }
-}
-
-/// Counts a sink's error and reports it as a rate-limited warning.
-fn sink_error(
-    metrics: &Metrics,
-    warner: &Warner,
-    index: usize,
-    label: &str,
-    error: &dyn std::fmt::Display,
-) {
-    metrics.sinks[index].errors.fetch_add(1, Ordering::Relaxed);
-    warner.warn(&format!("sink[{index}]"), || {
-        format!("sink {label:?}: {error}")
-    });
 }
