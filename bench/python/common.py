@@ -236,12 +236,18 @@ def collector_toml(
     pull: list[str] = (),
     max_bytes: int,
     backup_count: int,
+    state_dir: str = "",
+    acknowledge: bool = True,
 ) -> str:
-    """A collector config with one formatted rotating file sink."""
+    """A collector config with one formatted rotating file sink. `state_dir` keeps the delivery
+    watermarks (as a default collector does in its own directory); `acknowledge = False` is the v1
+    path, the baseline of acknowledged delivery."""
     lines = [
         f"bind = [{', '.join(toml_str(b) for b in bind)}]",
         f"pull = [{', '.join(toml_str(p) for p in pull)}]",
         "stats_interval_s = 0",
+        f"state_dir = {toml_str(state_dir)}",
+        f"acknowledge = {'true' if acknowledge else 'false'}",
         "",
         "[[sink]]",
         'kind = "rotating_file"',
@@ -256,8 +262,11 @@ def collector_toml(
 class Collector:
     """The collector as a separate process, configured by a TOML file."""
 
-    def __init__(self, workdir: Path, out_dir: Path, *, bind=(), pull=(), max_bytes, backup_count):
-        self.config = workdir / f"collector-{time.monotonic_ns()}.toml"
+    def __init__(
+        self, workdir: Path, out_dir: Path, *, bind=(), pull=(), max_bytes, backup_count, acknowledge=True
+    ):
+        stamp = time.monotonic_ns()
+        self.config = workdir / f"collector-{stamp}.toml"
         self.config.write_text(
             collector_toml(
                 str(out_dir / "app.log"),
@@ -265,6 +274,8 @@ class Collector:
                 pull=list(pull),
                 max_bytes=max_bytes,
                 backup_count=backup_count,
+                state_dir=str(workdir / f"state-{stamp}"),
+                acknowledge=acknowledge,
             )
         )
         self.stderr_path = workdir / f"collector-{time.monotonic_ns()}.stderr"
