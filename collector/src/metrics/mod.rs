@@ -21,6 +21,8 @@
 //! | `logfunnel_sender_last_seen_timestamp_seconds` | gauge | same | per sender |
 //! | `logfunnel_sender_rate_records_per_second` | gauge | same | per sender |
 //! | `logfunnel_tail_published_total` / `logfunnel_tail_dropped_total` | counter | | live view |
+//! | `logfunnel_auth_rejected_total` | counter | | CURVE handshakes turned away (unlisted key, wrong server key, plaintext) |
+//! | `logfunnel_auth_refused_connections_total` | counter | | connections closed at `curve.max_connections` |
 //! | `logfunnel_uptime_seconds` | gauge | | since start |
 
 mod http;
@@ -28,12 +30,13 @@ mod prometheus;
 
 pub use http::serve;
 
+use crate::auth::AuthCounters;
 use crate::gaps::{GapTracker, SenderStats};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Live counters, shared by the collector's threads.
@@ -59,6 +62,7 @@ pub struct Metrics {
     pub sinks: Vec<SinkCounters>,
     /// Per-sender sequence tracking.
     pub gaps: Mutex<GapTracker>,
+    auth: OnceLock<Arc<AuthCounters>>,
 }
 
 /// Counters of one sink.
@@ -103,7 +107,13 @@ impl Metrics {
                 })
                 .collect(),
             gaps: Mutex::new(GapTracker::new(max_senders)),
+            auth: OnceLock::new(),
         }
+    }
+
+    /// Reports the ZAP handler's counters in the snapshot (with `[curve]`; set once).
+    pub fn set_auth(&self, counters: Arc<AuthCounters>) {
+        let _ = self.auth.set(counters);
     }
 
     /// Counts `n` bad messages with `reason` (a fixed decoder reason code).
@@ -160,6 +170,10 @@ impl Metrics {
             senders,
             tail_published: self.tail_published.load(Ordering::Relaxed),
             tail_dropped: self.tail_dropped.load(Ordering::Relaxed),
+            auth: self.auth.get().map(|a| AuthStats {
+                rejected: a.rejected(),
+                refused_connections: a.refused_connections.load(Ordering::Relaxed),
+            }),
         }
     }
 }
@@ -201,6 +215,17 @@ pub struct Stats {
     pub tail_published: u64,
     /// Records the tail socket had no room for.
     pub tail_dropped: u64,
+    /// CURVE handshake counters, with `[curve]`.
+    pub auth: Option<AuthStats>,
+}
+
+/// What the ZAP handler turned away.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthStats {
+    /// Handshakes rejected: a key not in the allowlist, the wrong server key, no CURVE.
+    pub rejected: u64,
+    /// Connections closed at once because the socket had `curve.max_connections` open.
+    pub refused_connections: u64,
 }
 
 /// Counters of one sink.
@@ -241,6 +266,12 @@ impl Stats {
             let _ = write!(s, " written[{}]={}", sink.name, sink.written);
             if sink.errors > 0 {
                 let _ = write!(s, " errors[{}]={}", sink.name, sink.errors);
+            }
+        }
+        if let Some(auth) = &self.auth {
+            let _ = write!(s, " auth_rejected={}", auth.rejected);
+            if auth.refused_connections > 0 {
+                let _ = write!(s, " refused_connections={}", auth.refused_connections);
             }
         }
         let rate: f64 = self.senders.iter().map(|x| x.rate_per_s).sum();

@@ -44,7 +44,7 @@ impl Stats {
             .collect();
         let uptime = vec![(String::new(), format!("{:.3}", self.uptime_s))];
         #[rustfmt::skip]
-        let families: [(&str, &str, &str, Vec<Sample>); 19] = [
+        let families: [(&str, &str, &str, Vec<Sample>); 21] = [
             ("logfunnel_records_received_total", COUNTER, "Messages received, valid or not.", one(self.received)),
             ("logfunnel_records_accepted_total", COUNTER, "Messages decoded into records.", one(self.accepted)),
             ("logfunnel_records_malformed_total", COUNTER, "Messages refused by the decoder, by reason.", malformed),
@@ -63,6 +63,8 @@ impl Stats {
             ("logfunnel_sender_rate_records_per_second", GAUGE, "Records per second over the last few seconds, by sender.", per_sender(|s| format!("{:.3}", s.rate_per_s))),
             ("logfunnel_tail_published_total", COUNTER, "Records re-published for live viewers.", one(self.tail_published)),
             ("logfunnel_tail_dropped_total", COUNTER, "Records not re-published because the live-view socket was full.", one(self.tail_dropped)),
+            ("logfunnel_auth_rejected_total", COUNTER, "CURVE handshakes turned away: an unlisted key, the wrong server key, no CURVE.", one(self.auth.as_ref().map_or(0, |a| a.rejected))),
+            ("logfunnel_auth_refused_connections_total", COUNTER, "Connections closed at once because the socket had curve.max_connections open.", one(self.auth.as_ref().map_or(0, |a| a.refused_connections))),
             ("logfunnel_uptime_seconds", GAUGE, "Seconds since the collector started.", uptime),
         ];
         let mut out = String::with_capacity(4096);

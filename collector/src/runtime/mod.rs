@@ -40,11 +40,13 @@ mod check;
 mod error;
 mod queue;
 mod receiver;
+mod secure;
 mod shutdown;
 mod writer;
 
 pub use check::check;
 pub use error::CollectorError;
+pub use secure::ServerSecurity;
 pub use shutdown::{ReopenHandle, Shutdown};
 
 use crate::config::{Config, MetricsConfig};
@@ -83,6 +85,7 @@ pub struct RunningCollector {
     receiver: Option<JoinHandle<Result<bool, CollectorError>>>,
     writer: Option<JoinHandle<()>>,
     metrics_thread: Option<JoinHandle<()>>,
+    security: Arc<ServerSecurity>,
 }
 
 impl std::fmt::Debug for RunningCollector {
@@ -106,7 +109,9 @@ pub fn start(config: Config) -> Result<RunningCollector, CollectorError> {
 pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector, CollectorError> {
     let resolved = config.resolve_sinks()?;
     let ctx = zmq::Context::new();
-    let sockets = receiver::bind_all(&ctx, &config)?;
+    let warner = Arc::new(Warner::new(Duration::from_secs(config.warn_interval_s)));
+    let security = Arc::new(ServerSecurity::start(&ctx, &config, warner.clone())?);
+    let sockets = receiver::bind_all(&ctx, &config, &security)?;
     let endpoints: Vec<String> = sockets.iter().map(|s| s.endpoint.clone()).collect();
     // `bind_all` returns the `bind` sockets first, then the `pull` ones.
     let (bind_endpoints, pull_endpoints) = endpoints.split_at(config.bind.len());
@@ -129,7 +134,9 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
             .collect(),
         config.max_senders,
     ));
-    let warner = Arc::new(Warner::new(Duration::from_secs(config.warn_interval_s)));
+    if let Some(counters) = security.counters() {
+        metrics.set_auth(counters);
+    }
     let queue = Arc::new(Queue::new(config.queue_max_records, config.queue_max_bytes));
     let reopen = ReopenHandle::default();
     let metrics_stop = Arc::new(AtomicBool::new(false));
@@ -183,6 +190,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         receiver: Some(receiver),
         writer: Some(writer),
         metrics_thread,
+        security,
     })
 }
 
@@ -244,6 +252,12 @@ impl RunningCollector {
     /// A handle that stops this collector when triggered.
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
+    }
+
+    /// The CURVE server setup its sockets use: re-read `allow_dir` with
+    /// [`ServerSecurity::reload`] (SIGHUP), or apply it to another socket before it binds.
+    pub fn security(&self) -> Arc<ServerSecurity> {
+        self.security.clone()
     }
 
     /// A handle that makes this collector reopen its file sinks (SIGHUP).

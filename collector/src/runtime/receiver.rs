@@ -8,6 +8,7 @@
 //! the queue so the writer finishes what is queued and stops.
 
 use super::queue::{Batch, Queue};
+use super::secure::ServerSecurity;
 use super::{CollectorError, Shutdown};
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -42,6 +43,7 @@ pub(super) struct Receiving {
 pub(super) fn bind_all(
     ctx: &zmq::Context,
     config: &Config,
+    security: &ServerSecurity,
 ) -> Result<Vec<Receiving>, CollectorError> {
     let mut sockets = Vec::with_capacity(config.bind.len() + config.pull.len());
     for (list, mode, name) in [
@@ -56,6 +58,7 @@ pub(super) fn bind_all(
             };
             let socket = transport::receiver(ctx, mode, config.rcvhwm, config.max_frame_bytes)
                 .map_err(bind_err)?;
+            security.apply(&socket).map_err(bind_err)?;
             let endpoint = transport::bind(&socket, ep).map_err(bind_err)?;
             sockets.push(Receiving { socket, endpoint });
         }
