@@ -13,8 +13,10 @@ from netns import in_netns, two_hosts
 COLLECTOR = textwrap.dedent(
     """
     import sys, logfunnel
+    # Plaintext across hosts on purpose (what this test is about): insecure accepts the risk.
     server = logfunnel.serve(
-        sinks=[{"kind": "jsonl", "path": sys.argv[2]}], bind=sys.argv[1], flush_interval_ms=20
+        sinks=[{"kind": "jsonl", "path": sys.argv[2]}], bind=sys.argv[1], flush_interval_ms=20,
+        insecure=True,
     )
     print("listening", flush=True)
     sys.stdin.readline()
