@@ -14,8 +14,9 @@
 //! disk slows senders down instead of losing records. The writer (`writer.rs`) decodes each message
 //! into a `RecordView` borrowing from it (no record text is copied on the way to the file), then
 //! [`route`](crate::route) picks the sinks, [`format`](crate::format) makes the line and the
-//! [`sink`](crate::sink)s write it. `sinks.rs` opens the sinks, `check.rs` is `--check-config`
-//! ([`check`]), `error.rs` is [`CollectorError`]. [`Shutdown`] (`shutdown.rs`) is one signal fanned
+//! [`sink`](crate::sink)s write it. `secure.rs` ([`ServerSecurity`]) makes each receiving socket a
+//! CURVE server vetted by the ZAP handler when `[curve]` is set. `sinks.rs` opens the sinks,
+//! `check.rs` is `--check-config` ([`check`]), `error.rs` is [`CollectorError`]. [`Shutdown`] (`shutdown.rs`) is one signal fanned
 //! out to every thread: the receiver drains its sockets and closes the queue, the writer finishes
 //! the queue and flushes, the metrics thread stops.
 //!
