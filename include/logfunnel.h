@@ -548,6 +548,29 @@ lf_result lf_options_set_default_logger(struct lf_options *options,
                                         const char *name);
 
 /**
+ * Sets the collector's CURVE public key, for a collector with `[curve]` (on another machine): a
+ * file path (the collector's `.key` file from `logfunnel-collector keygen`) or `env:NAME` for an
+ * environment variable holding the 40-character key. Set `lf_options_set_curve_secret_key` too.
+ * The key is read by `lf_sender_new`, which fails naming `curve_server_key` if it cannot be read or
+ * parsed. Default: none (plaintext).
+ *
+ * # Safety
+ * `options` is NULL or live; `key` is NULL or NUL-terminated.
+ */
+lf_result lf_options_set_curve_server_key(struct lf_options *options, const char *key);
+
+/**
+ * Sets this sender's CURVE secret key: a file path (a `.key_secret` file from
+ * `logfunnel-collector keygen`, readable only by its owner) or `env:NAME`. Its public half, which
+ * the collector's allowlist must hold, is derived from it. Read by `lf_sender_new`, which fails
+ * naming `curve_secret_key` if it cannot be read or parsed. Default: none (plaintext).
+ *
+ * # Safety
+ * `options` is NULL or live; `key` is NULL or NUL-terminated.
+ */
+lf_result lf_options_set_curve_secret_key(struct lf_options *options, const char *key);
+
+/**
  * A static, NUL-terminated English message for a result code (never NULL; an unknown code gives
  * "unknown result code"). The string must not be freed.
  */

@@ -26,8 +26,11 @@
 //! // On SIGHUP: zap.reload() re-reads allow_dir. On shutdown: drop(zap) before the context.
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
+use std::mem::ManuallyDrop;
+use std::net::TcpStream;
+use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -68,7 +71,7 @@ impl Allowlist {
                     continue;
                 }
                 keys.insert(read_public_key(
-                    "allow_dir",
+                    "curve.allow_dir",
                     &KeySource::File(entry.path()),
                 )?);
             }
@@ -84,7 +87,7 @@ pub enum AuthError {
     #[error(transparent)]
     Key(#[from] KeyError),
     /// `allow_dir` cannot be listed.
-    #[error("allow_dir: cannot read the folder {}: {source}", path.display())]
+    #[error("curve.allow_dir: cannot read the folder {}: {source}", path.display())]
     AllowDir {
         /// The folder.
         path: PathBuf,
@@ -119,6 +122,9 @@ pub struct AuthCounters {
     /// Handshakes that failed before the allowlist was asked: the wrong server key, a plaintext
     /// client, garbage.
     pub failed_handshakes: AtomicU64,
+    /// Connections closed as soon as they were accepted because the socket already had
+    /// `max_connections` open.
+    pub refused_connections: AtomicU64,
     last_rejected_peer: Mutex<Option<String>>,
 }
 
@@ -128,8 +134,7 @@ impl AuthCounters {
         self.rejected_keys.load(Ordering::Relaxed) + self.failed_handshakes.load(Ordering::Relaxed)
     }
 
-    /// The address of the last peer the allowlist turned away (libzmq reports no peer address for
-    /// handshakes that fail earlier).
+    /// The address (IP) of the last peer turned away, by the allowlist or by a failed handshake.
     pub fn last_rejected_peer(&self) -> Option<String> {
         self.last_rejected_peer
             .lock()
@@ -153,6 +158,7 @@ pub struct ZapHandler {
     allowlist: Allowlist,
     allowed: Arc<RwLock<HashSet<PublicKey>>>,
     counters: Arc<AuthCounters>,
+    max_connections: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for ZapHandler {
@@ -178,6 +184,7 @@ impl ZapHandler {
     ) -> Result<ZapHandler, AuthError> {
         let allowed = Arc::new(RwLock::new(allowlist.load()?));
         let counters = Arc::new(AuthCounters::default());
+        let max_connections = Arc::new(AtomicUsize::new(usize::MAX));
         let zmq_error = |action| move |source| AuthError::Zmq { action, source };
 
         let zap = context
@@ -212,6 +219,7 @@ impl ZapHandler {
             monitors: Vec::new(),
             allowed: Arc::clone(&allowed),
             counters: Arc::clone(&counters),
+            max_connections: Arc::clone(&max_connections),
             warner,
         };
         let thread = std::thread::Builder::new()
@@ -224,7 +232,15 @@ impl ZapHandler {
             allowlist,
             allowed,
             counters,
+            max_connections,
         })
+    }
+
+    /// Caps the connections open at once on each watched socket, authenticated or not (no cap
+    /// unless set). At the cap, a newly accepted connection is shut down at once, counted in
+    /// [`AuthCounters::refused_connections`] and warned about; the peer's libzmq reconnects later.
+    pub fn set_max_connections(&self, max: usize) {
+        self.max_connections.store(max.max(1), Ordering::Relaxed);
     }
 
     /// Re-reads the allowlist (the SIGHUP path). On an error the old allowlist stays in force.
@@ -241,8 +257,9 @@ impl ZapHandler {
         Arc::clone(&self.counters)
     }
 
-    /// Counts and warns about failed handshakes on `socket` (call it before `bind`). Returns once the
-    /// handler is listening to the socket's monitor, so no early failure goes unseen.
+    /// Counts and warns about failed handshakes on `socket`, and keeps its connections under the cap
+    /// (call it before `bind`). Returns once the handler is listening to the socket's monitor, so no
+    /// early failure goes unseen.
     pub fn watch(&self, socket: &zmq::Socket) -> Result<(), AuthError> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let endpoint = format!(
@@ -250,7 +267,9 @@ impl ZapHandler {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let events = zmq::SocketEvent::HANDSHAKE_FAILED_PROTOCOL as i32
-            | zmq::SocketEvent::HANDSHAKE_FAILED_NO_DETAIL as i32;
+            | zmq::SocketEvent::HANDSHAKE_FAILED_NO_DETAIL as i32
+            | zmq::SocketEvent::ACCEPTED as i32
+            | zmq::SocketEvent::DISCONNECTED as i32;
         socket
             .monitor(&endpoint, events)
             .map_err(|source| AuthError::Zmq {
@@ -292,10 +311,47 @@ struct Worker {
     context: zmq::Context,
     zap: zmq::Socket,
     control: zmq::Socket,
-    monitors: Vec<zmq::Socket>,
+    monitors: Vec<Monitor>,
     allowed: Arc<RwLock<HashSet<PublicKey>>>,
     counters: Arc<AuthCounters>,
+    max_connections: Arc<AtomicUsize>,
     warner: Arc<Warner>,
+}
+
+/// One watched socket: its monitor and the connections it has open now.
+struct Monitor {
+    socket: zmq::Socket,
+    /// Open connections by file descriptor, with the peer's address.
+    open: HashMap<i32, Peer>,
+    /// The ZMTP error of a handshake failure whose connection has not closed yet: libzmq reports the
+    /// failure, then at once the disconnection (with the descriptor, hence the peer).
+    failed: Option<u32>,
+}
+
+/// A connected peer as the kernel reports it.
+#[derive(Clone)]
+struct Peer {
+    /// `10.0.0.7:41234`, or `a local process` for ipc.
+    address: String,
+    /// The IP alone, as ZAP reports it.
+    ip: String,
+}
+
+impl Peer {
+    fn of(fd: i32) -> Peer {
+        // SAFETY: libzmq owns the descriptor; ManuallyDrop keeps std from closing it.
+        let stream = ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+        match stream.peer_addr() {
+            Ok(addr) => Peer {
+                address: addr.to_string(),
+                ip: addr.ip().to_string(),
+            },
+            Err(_) => Peer {
+                address: "a local process".into(),
+                ip: "local".into(),
+            },
+        }
+    }
 }
 
 impl Drop for Worker {
@@ -314,7 +370,11 @@ impl Worker {
                     self.zap.as_poll_item(zmq::POLLIN),
                     self.control.as_poll_item(zmq::POLLIN),
                 ];
-                items.extend(self.monitors.iter().map(|m| m.as_poll_item(zmq::POLLIN)));
+                items.extend(
+                    self.monitors
+                        .iter()
+                        .map(|m| m.socket.as_poll_item(zmq::POLLIN)),
+                );
                 if zmq::poll(&mut items, -1).is_err() {
                     return; // ETERM: the context is ending.
                 }
@@ -332,7 +392,7 @@ impl Worker {
             }
             // Only the monitors polled this round: `on_control` may have added one.
             for (index, _) in ready[2..].iter().enumerate().filter(|(_, &r)| r) {
-                self.on_monitor_event(index);
+                self.on_monitor_events(index);
             }
         }
     }
@@ -345,7 +405,11 @@ impl Worker {
         if let Some(endpoint) = message.strip_prefix(WATCH) {
             let endpoint = String::from_utf8_lossy(endpoint).into_owned();
             match self.context.socket(zmq::PAIR) {
-                Ok(monitor) if monitor.connect(&endpoint).is_ok() => self.monitors.push(monitor),
+                Ok(socket) if socket.connect(&endpoint).is_ok() => self.monitors.push(Monitor {
+                    socket,
+                    open: HashMap::new(),
+                    failed: None,
+                }),
                 _ => {
                     eprintln!("{PREFIX}: warning: cannot watch a CURVE server socket ({endpoint})")
                 }
@@ -402,11 +466,7 @@ impl Worker {
         }
         self.counters.rejected_keys.fetch_add(1, Ordering::Relaxed);
         let peer = String::from_utf8_lossy(address).into_owned();
-        *self
-            .counters
-            .last_rejected_peer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(peer.clone());
+        self.note_rejected_peer(&peer);
         let reason = match client {
             Some(key) => format!("client key {key} is not in the allowlist"),
             None => format!(
@@ -430,29 +490,80 @@ impl Worker {
         )
     }
 
-    /// Counts a handshake failure the monitor reports: an event frame (u16 event, u32 value, native
-    /// byte order) and the endpoint.
-    fn on_monitor_event(&self, index: usize) {
-        let Ok(event) = self.monitors[index].recv_multipart(0) else {
-            return;
-        };
-        let (Some(head), Some(endpoint)) = (event.first(), event.get(1)) else {
-            return;
-        };
-        if head.len() < 6 {
-            return;
+    /// Reads every event waiting on monitor `index` (an event frame: u16 event, u32 value, native
+    /// byte order; then the endpoint), then shuts down the connections above the cap. Reading all
+    /// first means a connection is acted on only while it is still open by the latest news.
+    fn on_monitor_events(&mut self, index: usize) {
+        let max = self.max_connections.load(Ordering::Relaxed);
+        let mut over_cap = Vec::new();
+        while let Ok(event) = self.monitors[index].socket.recv_multipart(zmq::DONTWAIT) {
+            let (Some(head), Some(endpoint)) = (event.first(), event.get(1)) else {
+                continue;
+            };
+            if head.len() < 6 {
+                continue;
+            }
+            let kind = u16::from_ne_bytes(head[0..2].try_into().expect("2 bytes"));
+            let value = u32::from_ne_bytes(head[2..6].try_into().expect("4 bytes"));
+            let endpoint = String::from_utf8_lossy(endpoint);
+            let monitor = &mut self.monitors[index];
+            match kind {
+                k if k == zmq::SocketEvent::ACCEPTED as u16 => {
+                    let fd = value as i32;
+                    monitor.open.insert(fd, Peer::of(fd));
+                    if monitor.open.len() > max {
+                        over_cap.push(fd);
+                    }
+                }
+                k if k == zmq::SocketEvent::DISCONNECTED as u16 => {
+                    let peer = monitor.open.remove(&(value as i32));
+                    over_cap.retain(|&fd| fd != value as i32);
+                    if let (Some(code), Some(peer)) = (monitor.failed.take(), peer) {
+                        self.note_rejected_peer(&peer.ip);
+                        self.warner.warn("auth-handshake", || {
+                            format!(
+                                "rejected a sender from {} on {endpoint}: CURVE handshake failed: {}",
+                                peer.address,
+                                protocol_error_name(code)
+                            )
+                        });
+                    }
+                }
+                _ => {
+                    // A failed handshake (the only other events watched).
+                    self.counters
+                        .failed_handshakes
+                        .fetch_add(1, Ordering::Relaxed);
+                    monitor.failed = Some(value);
+                }
+            }
         }
-        let code = u32::from_ne_bytes(head[2..6].try_into().expect("4 bytes"));
-        self.counters
-            .failed_handshakes
-            .fetch_add(1, Ordering::Relaxed);
-        let endpoint = String::from_utf8_lossy(endpoint).into_owned();
-        self.warner.warn("auth-handshake", || {
-            format!(
-                "a sender's CURVE handshake on {endpoint} failed: {}",
-                protocol_error_name(code)
-            )
-        });
+        for fd in over_cap {
+            let Some(peer) = self.monitors[index].open.get(&fd).cloned() else {
+                continue;
+            };
+            // SAFETY: as in `Peer::of`; shutdown (not close) leaves the descriptor to libzmq, which
+            // sees the connection end and closes it itself.
+            let stream = ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            self.counters
+                .refused_connections
+                .fetch_add(1, Ordering::Relaxed);
+            self.warner.warn("auth-cap", || {
+                format!(
+                    "closed a connection from {}: the socket already has max_connections ({max}) open",
+                    peer.address
+                )
+            });
+        }
+    }
+
+    fn note_rejected_peer(&self, ip: &str) {
+        *self
+            .counters
+            .last_rejected_peer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(ip.to_string());
     }
 }
 

@@ -4,12 +4,13 @@
 //! |---|---|
 //! | SIGTERM, SIGINT (first) | trigger the [`Shutdown`]: stop receiving, write out, flush, exit 0 |
 //! | SIGTERM, SIGINT (second) | exit at once with 128 + the signal number (143 / 130) |
-//! | SIGHUP | reopen file sinks (after an external `logrotate` renamed them) |
+//! | SIGHUP | reopen file sinks (after an external `logrotate` renamed them); re-read `curve.allow_dir` |
 
-use crate::runtime::{ReopenHandle, Shutdown};
+use crate::runtime::{ReopenHandle, ServerSecurity, Shutdown};
 use crate::warn::PREFIX;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Registered handlers; signals that arrive before [`SignalWatcher::spawn`] wait for it.
@@ -36,6 +37,7 @@ impl SignalWatcher {
         mut self,
         shutdown: Shutdown,
         reopen: ReopenHandle,
+        security: Arc<ServerSecurity>,
     ) -> std::io::Result<SignalGuard> {
         let handle = self.signals.handle();
         let thread = std::thread::Builder::new()
@@ -46,6 +48,7 @@ impl SignalWatcher {
                         SIGHUP => {
                             eprintln!("{PREFIX}: SIGHUP: reopening file sinks");
                             reopen.request();
+                            reload_allowlist(&security);
                         }
                         _ if shutdown.is_triggered() => {
                             eprintln!("{PREFIX}: second signal: exiting at once");
@@ -65,6 +68,15 @@ impl SignalWatcher {
             handle,
             thread: Some(thread),
         })
+    }
+}
+
+/// Re-reads the CURVE allowlist and says what came of it; on an error the old list stays.
+fn reload_allowlist(security: &ServerSecurity) {
+    match security.reload() {
+        Some(Ok(keys)) => eprintln!("{PREFIX}: SIGHUP: allowlist re-read, {keys} sender key(s)"),
+        Some(Err(e)) => eprintln!("{PREFIX}: warning: SIGHUP: keeping the previous allowlist: {e}"),
+        None => {}
     }
 }
 

@@ -227,7 +227,7 @@ fn a_bad_key_file_in_allow_dir_fails_the_start_and_a_reload_keeps_the_old_list()
     )
     .unwrap_err()
     .to_string();
-    assert!(error.starts_with("allow_dir: key file "), "{error}");
+    assert!(error.starts_with("curve.allow_dir: key file "), "{error}");
     assert!(error.contains("broken.key"), "{error}");
 
     std::fs::remove_file(dir.path().join("broken.key")).unwrap();

@@ -57,6 +57,17 @@ pub enum KeySource {
     Env(String),
 }
 
+impl KeySource {
+    /// How bindings and config files spell a source: `env:NAME` for an environment variable,
+    /// anything else a file path.
+    pub fn parse(spec: &str) -> KeySource {
+        match spec.strip_prefix("env:") {
+            Some(var) => KeySource::Env(var.to_string()),
+            None => KeySource::File(PathBuf::from(spec)),
+        }
+    }
+}
+
 /// Why a key could not be read, generated or written. Read errors name the option the key came from.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -12,6 +12,7 @@
 //! println!("listening on {bound}");
 //! ```
 
+use crate::curve;
 use crate::sender::options::{SenderOptions, SocketMode};
 use std::time::Duration;
 
@@ -143,6 +144,7 @@ pub fn connect_sender(
     if options.mode == SocketMode::Xpub {
         set_xpub_nodrop(&mut socket).map_err(err("set ZMQ_XPUB_NODROP", ep))?;
     }
+    secure_client(&socket, options)?;
     socket
         .connect(ep)
         .map_err(err("connect to the endpoint", ep))?;
@@ -168,6 +170,9 @@ pub fn connect_ack_dealer(
     socket
         .set_sndhwm(sndhwm)
         .map_err(err("set ZMQ_SNDHWM", ack_endpoint))?;
+    // The ack socket is secured as the sending socket is: the collector's ROUTER is a CURVE
+    // server with the same key and allowlist as its SUB.
+    secure_client(&socket, options)?;
     socket
         .connect(ack_endpoint)
         .map_err(err("connect to the ack endpoint", ack_endpoint))?;
@@ -212,6 +217,23 @@ fn set_connection_options(
     socket
         .set_reconnect_ivl_max(ms(options.reconnect_ivl_max))
         .map_err(err("set ZMQ_RECONNECT_IVL_MAX", ep))?;
+    Ok(())
+}
+
+/// Makes `socket` a CURVE client of the collector when `options` sets `curve_server_key` and
+/// `curve_secret_key` (a no-op otherwise). Call it before `connect`: libzmq applies security options
+/// to later connections only. [`Sender::new`](crate::Sender::new) has checked the keys already
+/// ([`SenderOptions::curve_keys`], whose errors name the option); one that became unreadable since
+/// is `EINVAL` here.
+pub fn secure_client(socket: &zmq::Socket, options: &SenderOptions) -> Result<(), SocketError> {
+    let ep = options.endpoint.as_str();
+    let keys = options
+        .curve_keys()
+        .map_err(|_| err("read the CURVE keys", ep)(zmq::Error::EINVAL))?;
+    if let Some((server, client)) = keys {
+        curve::configure_client(socket, &server, &client)
+            .map_err(err("set the CURVE client options", ep))?;
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 use crate::guard::{guard, text_cstr};
 use crate::result::{lf_result, set_last_error};
+use logfunnel_core::curve::KeySource;
 use logfunnel_core::{Lang, OverflowPolicy, SenderOptions, SocketMode};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -47,6 +48,8 @@ pub struct lf_options {
     lang: Option<Lang>,
     host: Option<String>,
     default_logger: Option<String>,
+    curve_server_key: Option<KeySource>,
+    curve_secret_key: Option<KeySource>,
 }
 
 /// What `lf_sender_new` builds from an `lf_options`.
@@ -81,6 +84,8 @@ impl lf_options {
         // The C library's own: records say which kind of program sent them.
         core.lang = self.lang.unwrap_or(Lang::C);
         core.host = self.host;
+        core.curve_server_key = self.curve_server_key;
+        core.curve_secret_key = self.curve_secret_key;
         Some(Built {
             core,
             default_logger: self.default_logger.unwrap_or_else(|| "root".to_string()),
@@ -361,6 +366,43 @@ pub unsafe extern "C" fn lf_options_set_default_logger(
 ) -> lf_result {
     store_text(options, name, "default logger", |o, s| {
         o.default_logger = Some(s);
+        lf_result::LF_OK
+    })
+}
+
+/// Sets the collector's CURVE public key, for a collector with `[curve]` (on another machine): a
+/// file path (the collector's `.key` file from `logfunnel-collector keygen`) or `env:NAME` for an
+/// environment variable holding the 40-character key. Set `lf_options_set_curve_secret_key` too.
+/// The key is read by `lf_sender_new`, which fails naming `curve_server_key` if it cannot be read or
+/// parsed. Default: none (plaintext).
+///
+/// # Safety
+/// `options` is NULL or live; `key` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn lf_options_set_curve_server_key(
+    options: *mut lf_options,
+    key: *const c_char,
+) -> lf_result {
+    store_text(options, key, "curve_server_key", |o, s| {
+        o.curve_server_key = Some(KeySource::parse(&s));
+        lf_result::LF_OK
+    })
+}
+
+/// Sets this sender's CURVE secret key: a file path (a `.key_secret` file from
+/// `logfunnel-collector keygen`, readable only by its owner) or `env:NAME`. Its public half, which
+/// the collector's allowlist must hold, is derived from it. Read by `lf_sender_new`, which fails
+/// naming `curve_secret_key` if it cannot be read or parsed. Default: none (plaintext).
+///
+/// # Safety
+/// `options` is NULL or live; `key` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn lf_options_set_curve_secret_key(
+    options: *mut lf_options,
+    key: *const c_char,
+) -> lf_result {
+    store_text(options, key, "curve_secret_key", |o, s| {
+        o.curve_secret_key = Some(KeySource::parse(&s));
         lf_result::LF_OK
     })
 }

@@ -192,6 +192,8 @@ fn setters_document_the_core_defaults() {
             .1;
         let expected = match (key.as_str(), default) {
             ("host", serde_json::Value::Null) => "the machine's host name".to_string(),
+            // A key no sender has unless set: plaintext.
+            (_, serde_json::Value::Null) => "none".to_string(),
             // An enum value names its constant: "xpub" is `LF_MODE_XPUB`.
             ("mode", v) => format!("`LF_MODE_{}`", v.as_str().unwrap().to_uppercase()),
             ("overflow", v) => format!("`LF_OVERFLOW_{}`", v.as_str().unwrap().to_uppercase()),

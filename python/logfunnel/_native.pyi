@@ -40,6 +40,8 @@ class Sender:
         reconnect_ivl_max: Optional[float] = None,
         close_timeout: Optional[float] = None,
         host: Optional[str] = None,
+        curve_server_key: Optional[str] = None,
+        curve_secret_key: Optional[str] = None,
     ) -> Sender:
         """An option left out (None) keeps the core's default (spec/defaults.json; durations here in
         seconds):
@@ -58,6 +60,13 @@ class Sender:
         - reconnect_ivl_max: 2.0
         - close_timeout: 5.0
         - host: None
+        - curve_server_key: None
+        - curve_secret_key: None
+
+        curve_server_key (the collector's public key) and curve_secret_key (this sender's) turn
+        CURVE on, for a collector with [curve]: each a file path, or "env:NAME" for an environment
+        variable holding the 40-character key. A key that cannot be read or parsed raises
+        ValueError naming the option.
         """
     def emit(
         self,

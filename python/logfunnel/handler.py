@@ -42,6 +42,8 @@ _SENDER_OPTIONS = frozenset(
         "reconnect_ivl",
         "reconnect_ivl_max",
         "host",
+        "curve_server_key",
+        "curve_secret_key",
     }
 )
 
@@ -66,6 +68,11 @@ class Handler(logging.Handler):
     - ``host`` (None: the host name), ``sndhwm`` (1000), ``heartbeat_ivl`` (0.0: off),
       ``heartbeat_timeout`` (5.0), ``reconnect_ivl`` (0.1), ``reconnect_ivl_max`` (2.0): see the
       README.
+    - ``curve_server_key`` (None: plaintext), ``curve_secret_key`` (None): CURVE encryption and
+      authentication, for a collector with ``[curve]`` on another machine. Each is a file path (the
+      collector's ``.key``, this sender's ``.key_secret``, from ``logfunnel-collector keygen``) or
+      ``"env:NAME"`` for an environment variable holding the key, so no secret sits in code or in
+      dictConfig. A key that cannot be read or parsed raises ``ValueError`` naming the option.
 
     Handler options:
 

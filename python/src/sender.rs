@@ -7,6 +7,7 @@
 //! `spec/defaults.json`): none are restated here.
 
 use crate::log_record::{prepare, with_record};
+use logfunnel_core::curve::KeySource;
 use logfunnel_core::{
     FlushStatus, Lang, Outcome, OverflowPolicy, RecordView, Sender, SenderError, SenderOptions,
     SocketMode,
@@ -72,6 +73,8 @@ impl PySender {
         reconnect_ivl_max = None,
         close_timeout = None,
         host = None,
+        curve_server_key = None,
+        curve_secret_key = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -91,6 +94,8 @@ impl PySender {
         reconnect_ivl_max: Option<f64>,
         close_timeout: Option<f64>,
         host: Option<String>,
+        curve_server_key: Option<String>,
+        curve_secret_key: Option<String>,
     ) -> PyResult<Self> {
         prepare(py)?;
         let mut o = SenderOptions::new(endpoint);
@@ -140,6 +145,9 @@ impl PySender {
         );
         o.lang = Lang::Python;
         o.host = host;
+        // A path, or `env:NAME`; read (and checked, naming the option) by `Sender::new`.
+        o.curve_server_key = curve_server_key.as_deref().map(KeySource::parse);
+        o.curve_secret_key = curve_secret_key.as_deref().map(KeySource::parse);
         let sender = py.detach(|| Sender::new(o)).map_err(sender_error)?;
         Ok(PySender {
             sender,

@@ -3,12 +3,14 @@
 //!
 //! - this file: the command line as a whole (clap), and the flags the run and `tail` share;
 //! - `run.rs`: running a collector, from `--config` and the flags that override or add to it;
-//! - `tail.rs`: the `tail` subcommand, a live view of a running collector.
+//! - `tail.rs`: the `tail` subcommand, a live view of a running collector;
+//! - `keygen.rs`: the `keygen` subcommand, a CURVE keypair for `[curve]` or a sender.
 //!
 //! Exit codes: 0 after a clean stop, 2 for a usage or configuration error (printed as
 //! `logfunnel-collector: error: <what, naming the key, path or endpoint>`), 1 for a failure while
 //! running, 128 + N when a second signal N cut the drain short.
 
+mod keygen;
 mod run;
 mod tail;
 
@@ -40,6 +42,9 @@ Examples:
   logfunnel-collector --config collector.toml --check-config
   logfunnel-collector --config collector.toml
 
+  # Accept senders from other machines, encrypted (see [curve] in examples/collector.toml):
+  logfunnel-collector keygen --out /etc/logfunnel/collector
+
   # Live view of a running collector that has [tail] publish = \"tcp://127.0.0.1:5556\":
   logfunnel-collector tail --level ERROR --logger app.db
 
@@ -68,6 +73,9 @@ enum Command {
     /// Show the records a running collector accepts, live (needs [tail] publish in its config, or
     /// --publish).
     Tail(tail::TailArgs),
+    /// Write a new CURVE keypair: PREFIX.key (public, to share) and PREFIX.key_secret (mode 0600).
+    /// Refuses to overwrite either file.
+    Keygen(keygen::KeygenArgs),
 }
 
 /// How records become lines, for the sinks the run flags add and for `tail`.
@@ -100,6 +108,7 @@ where
     };
     match cli.command {
         Some(Command::Tail(t)) => tail::run_tail(t),
+        Some(Command::Keygen(k)) => keygen::run_keygen(k),
         None => run::run_collector(cli.run),
     }
 }

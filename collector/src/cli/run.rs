@@ -278,6 +278,19 @@ fn describe(config: &Config, sinks: &[SinkSpec]) -> String {
         s.push_str(&line);
         s.push('\n');
     }
+    match &config.curve {
+        Some(c) => s.push_str(&format!(
+            "  curve: on, secret key {}, {} listed key(s){}\n",
+            c.secret_key_file.display(),
+            c.allow.len(),
+            c.allow_dir
+                .as_ref()
+                .map(|d| format!(", allow_dir {}", d.display()))
+                .unwrap_or_default()
+        )),
+        None if config.insecure => s.push_str("  curve: off, insecure = true (plaintext)\n"),
+        None => {}
+    }
     if let Some(m) = &config.metrics {
         s.push_str(&format!("  metrics: http://{}/metrics\n", m.listen));
     }
@@ -318,7 +331,11 @@ pub(super) fn run_collector(a: RunArgs) -> i32 {
             return if e.is_setup_error() { 2 } else { 1 };
         }
     };
-    let _guard = match watcher.spawn(shutdown.clone(), collector.reopen_handle()) {
+    let _guard = match watcher.spawn(
+        shutdown.clone(),
+        collector.reopen_handle(),
+        collector.security(),
+    ) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("{PREFIX}: error: cannot start the signal thread: {e}");

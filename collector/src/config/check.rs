@@ -15,6 +15,7 @@ use super::{default_format, invalid, Config, ConfigError};
 use crate::format::{Formatter, Style};
 use crate::route::Route;
 use crate::sink::{RotatingOptions, Rotation, When};
+use logfunnel_core::curve::PublicKey;
 use logfunnel_core::transport::{self, Scheme};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ impl Config {
                 }
             }
         }
+        self.check_exposure()?;
         if self.max_frame_bytes < 1024 {
             return Err(invalid("max_frame_bytes", "must be at least 1024"));
         }
@@ -133,6 +135,92 @@ impl Config {
             out.push(r);
         }
         Ok(out)
+    }
+}
+
+impl Config {
+    /// `[curve]`'s values, and protected mode: an endpoint other machines can reach needs `[curve]`
+    /// (or `insecure = true`), and the live view, which CURVE does not cover, needs `insecure`.
+    fn check_exposure(&self) -> Result<(), ConfigError> {
+        if let Some(curve) = &self.curve {
+            if curve.secret_key_file.as_os_str().is_empty() {
+                return Err(invalid("curve.secret_key_file", "must not be empty"));
+            }
+            for (i, key) in curve.allow.iter().enumerate() {
+                PublicKey::parse(key.as_bytes()).map_err(|problem| {
+                    invalid(
+                        format!("curve.allow[{i}]"),
+                        format!("{key:?} is not a CURVE public key: {problem}"),
+                    )
+                })?;
+            }
+            if curve.allow.is_empty() && curve.allow_dir.is_none() {
+                return Err(invalid(
+                    "curve.allow",
+                    "no sender could connect: list public keys in allow or set allow_dir",
+                ));
+            }
+            if curve
+                .allow_dir
+                .as_ref()
+                .is_some_and(|d| d.as_os_str().is_empty())
+            {
+                return Err(invalid("curve.allow_dir", "must not be empty"));
+            }
+            if curve.max_connections == 0 {
+                return Err(invalid("curve.max_connections", "must be at least 1"));
+            }
+        }
+        if self.insecure {
+            return Ok(());
+        }
+        if self.curve.is_none() {
+            for (list, name) in [(&self.bind, "bind"), (&self.pull, "pull")] {
+                if let Some((i, ep)) = list.iter().enumerate().find(|(_, ep)| is_exposed(ep)) {
+                    return Err(invalid(
+                        format!("{name}[{i}]"),
+                        format!(
+                            "{ep:?} can be reached from other machines, and there is no [curve] \
+                             section: anyone who reaches the port could write records into the \
+                             log or flood it, and records would cross the network in clear text. \
+                             Set up [curve] (keys from `logfunnel-collector keygen`), bind a \
+                             loopback address (tcp://127.0.0.1:PORT), or set insecure = true to \
+                             accept the risk"
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(t) = self.tail.as_ref().filter(|t| is_exposed(&t.publish)) {
+            return Err(invalid(
+                "tail.publish",
+                format!(
+                    "{:?} can be reached from other machines: the live view is not encrypted \
+                     ([curve] covers bind and pull only), so anyone who reaches the port could \
+                     read every record. Publish on a loopback address, or set insecure = true to \
+                     accept the risk",
+                    t.publish
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A TCP endpoint other machines may reach: any host but a loopback address (`127.0.0.0/8`,
+/// `::1`), `localhost` or the loopback interface `lo`. `*` and `0.0.0.0` are every interface.
+pub(crate) fn is_exposed(ep: &str) -> bool {
+    let Some(rest) = ep.strip_prefix("tcp://") else {
+        return false; // ipc:// and inproc:// stay on this machine
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host == "lo" {
+        return false;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback(),
+        Err(_) => true,
     }
 }
 
@@ -397,6 +485,112 @@ mod tests {
                 "config {toml:?}: error {e:?} lacks {want:?}"
             );
         }
+    }
+
+    const KEY: &str = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+
+    #[test]
+    fn curve_values_are_validated_with_the_key() {
+        let cases = [
+            ("[curve]\n", "missing field `secret_key_file`"),
+            (
+                "[curve]\nsecret_key_file = \"\"\nallow_dir = \"d\"\n",
+                "curve.secret_key_file: must not be empty",
+            ),
+            (
+                "[curve]\nsecret_key_file = \"s\"\n",
+                "curve.allow: no sender could connect",
+            ),
+            (
+                "[curve]\nsecret_key_file = \"s\"\nallow = [\"short\"]\n",
+                "curve.allow[0]: \"short\" is not a CURVE public key: 5 bytes long",
+            ),
+            (
+                "[curve]\nsecret_key_file = \"s\"\nallow_dir = \"\"\n",
+                "curve.allow_dir: must not be empty",
+            ),
+            (
+                "[curve]\nsecret_key_file = \"s\"\nallow_dir = \"d\"\nmax_connections = 0\n",
+                "curve.max_connections: must be at least 1",
+            ),
+            (
+                "[curve]\nsecret_key_file = \"s\"\nallow_dir = \"d\"\nallowed = []\n",
+                "curve.allowed",
+            ),
+            ("insecure = \"yes\"\n", "insecure"),
+        ];
+        for (toml, want) in cases {
+            let e = err_of(toml);
+            assert!(
+                e.contains(want),
+                "config {toml:?}: error {e:?} lacks {want:?}"
+            );
+        }
+        let ok = format!("bind = [\"tcp://0.0.0.0:5555\"]\n[curve]\nsecret_key_file = \"s\"\nallow = [\"{KEY}\"]\n");
+        Config::from_toml_str(&ok).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn an_exposed_endpoint_without_curve_is_refused_unless_insecure() {
+        for (toml, key, ep) in [
+            (
+                "bind = [\"tcp://0.0.0.0:5555\"]\n",
+                "bind[0]",
+                "tcp://0.0.0.0:5555",
+            ),
+            (
+                "bind = [\"tcp://127.0.0.1:1\", \"tcp://*:5555\"]\n",
+                "bind[1]",
+                "tcp://*:5555",
+            ),
+            (
+                "pull = [\"tcp://10.1.2.3:5555\"]\n",
+                "pull[0]",
+                "tcp://10.1.2.3:5555",
+            ),
+            (
+                "bind = [\"tcp://collector.example:5555\"]\n",
+                "bind[0]",
+                "tcp://collector.example:5555",
+            ),
+            (
+                "bind = [\"tcp://[::]:5555\"]\n",
+                "bind[0]",
+                "tcp://[::]:5555",
+            ),
+        ] {
+            let e = err_of(toml);
+            assert!(
+                e.starts_with(&format!(
+                    "{key}: \"{ep}\" can be reached from other machines"
+                )),
+                "{e}"
+            );
+            assert!(e.contains("write records into the log or flood it"), "{e}");
+            assert!(e.contains("clear text"), "{e}");
+            assert!(e.contains("insecure = true"), "{e}");
+            let insecure = format!("insecure = true\n{toml}");
+            Config::from_toml_str(&insecure)
+                .unwrap()
+                .validate()
+                .unwrap();
+        }
+        for local in [
+            "tcp://127.0.0.1:5555",
+            "tcp://127.3.4.5:1",
+            "tcp://localhost:1",
+            "tcp://[::1]:1",
+            "tcp://lo:1",
+            "ipc:///tmp/x",
+        ] {
+            assert!(!is_exposed(local), "{local}");
+        }
+        let e = err_of("[tail]\npublish = \"tcp://0.0.0.0:5556\"\n");
+        assert!(
+            e.starts_with("tail.publish: \"tcp://0.0.0.0:5556\" can be reached"),
+            "{e}"
+        );
+        assert!(e.contains("read every record"), "{e}");
     }
 
     #[test]

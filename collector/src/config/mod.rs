@@ -123,6 +123,35 @@ pub struct Config<S = SinkConfig> {
     /// Where records go. With no sink at all, records are printed on stderr.
     #[serde(default = "Vec::new", rename = "sink")]
     pub sinks: Vec<S>,
+    /// CURVE encryption and the client allowlist, for endpoints other machines can reach.
+    #[serde(default)]
+    pub curve: Option<CurveConfig>,
+    /// Accept plaintext on endpoints other machines can reach (a `bind`/`pull` address that is not
+    /// loopback while `[curve]` is not set, or a non-loopback `tail.publish`). Without it the
+    /// collector refuses to start: anyone who reaches the port could write or flood the log, and
+    /// records would cross the network in clear text.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// `[curve]`: the collector's CURVE keys (ZeroMQ RFC 26) and who may send (a ZAP allowlist).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveConfig {
+    /// The collector's secret key file (from `logfunnel-collector keygen`, mode 0600). Its public
+    /// half (the `.key` file beside it) is what senders set as their server key.
+    pub secret_key_file: PathBuf,
+    /// Public keys (40-character Z85) of the senders let in.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// A folder with one sender public key file per sender, re-read on SIGHUP; names starting with
+    /// `.` are skipped.
+    #[serde(default)]
+    pub allow_dir: Option<PathBuf>,
+    /// Most connections open at once on each receiving socket, authenticated or not; one more is
+    /// closed as soon as it is accepted (the sender's libzmq retries with its reconnect backoff).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 /// `[metrics]`: the Prometheus text endpoint.
@@ -285,6 +314,11 @@ pub fn default_tail_publish() -> String {
 pub fn default_tail_sndhwm() -> i32 {
     10_000
 }
+/// Default for `curve.max_connections`: more senders than one collector usually serves, while two
+/// full sockets still fit the common limit of 1024 open files (`ulimit -n`).
+pub fn default_max_connections() -> usize {
+    512
+}
 /// Default for a line format's `format`.
 pub fn default_format() -> &'static str {
     DEFAULT_FORMAT
@@ -311,6 +345,8 @@ impl Default for Config {
             metrics: None,
             tail: None,
             sinks: Vec::new(),
+            curve: None,
+            insecure: false,
         }
     }
 }
@@ -400,6 +436,8 @@ impl Config<SinkTable> {
             metrics: self.metrics,
             tail: self.tail,
             sinks,
+            curve: self.curve,
+            insecure: self.insecure,
         })
     }
 }

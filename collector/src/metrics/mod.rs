@@ -26,6 +26,8 @@
 //! | `logfunnel_otlp_records_rejected_total` | counter | `sink` | records the OTLP peer refused for good |
 //! | `logfunnel_otlp_buffer_records` | gauge | `sink` | records waiting or in flight to the peer |
 //! | `logfunnel_otlp_seconds_since_last_success` | gauge | `sink` | since the peer last accepted a request |
+//! | `logfunnel_auth_rejected_total` | counter | | CURVE handshakes turned away (unlisted key, wrong server key, plaintext) |
+//! | `logfunnel_auth_refused_connections_total` | counter | | connections closed at `curve.max_connections` |
 //! | `logfunnel_uptime_seconds` | gauge | | since start |
 
 mod http;
@@ -33,13 +35,14 @@ mod prometheus;
 
 pub use http::serve;
 
+use crate::auth::AuthCounters;
 use crate::gaps::{GapTracker, SenderStats};
 use crate::sink::otlp::{OtlpStats, StatsHandle};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Live counters, shared by the collector's threads.
@@ -67,6 +70,7 @@ pub struct Metrics {
     pub gaps: Mutex<GapTracker>,
     /// Acknowledged delivery.
     pub delivery: DeliveryCounters,
+    auth: OnceLock<Arc<AuthCounters>>,
 }
 
 /// Counters of acknowledged delivery (wire v2).
@@ -140,6 +144,7 @@ impl Metrics {
                 .collect(),
             gaps: Mutex::new(GapTracker::new(max_senders)),
             delivery: DeliveryCounters::default(),
+            auth: OnceLock::new(),
         }
     }
 
@@ -149,6 +154,11 @@ impl Metrics {
         if let Some(s) = self.sinks.get(index) {
             let _ = s.otlp.set(stats);
         }
+    }
+
+    /// Reports the ZAP handler's counters in the snapshot (with `[curve]`; set once).
+    pub fn set_auth(&self, counters: Arc<AuthCounters>) {
+        let _ = self.auth.set(counters);
     }
 
     /// Counts `n` bad messages with `reason` (a fixed decoder reason code).
@@ -217,6 +227,10 @@ impl Metrics {
             senders,
             tail_published: self.tail_published.load(Ordering::Relaxed),
             tail_dropped: self.tail_dropped.load(Ordering::Relaxed),
+            auth: self.auth.get().map(|a| AuthStats {
+                rejected: a.rejected(),
+                refused_connections: a.refused_connections.load(Ordering::Relaxed),
+            }),
         }
     }
 }
@@ -260,6 +274,17 @@ pub struct Stats {
     pub tail_published: u64,
     /// Records the tail socket had no room for.
     pub tail_dropped: u64,
+    /// CURVE handshake counters, with `[curve]`.
+    pub auth: Option<AuthStats>,
+}
+
+/// What the ZAP handler turned away.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthStats {
+    /// Handshakes rejected: a key not in the allowlist, the wrong server key, no CURVE.
+    pub rejected: u64,
+    /// Connections closed at once because the socket had `curve.max_connections` open.
+    pub refused_connections: u64,
 }
 
 /// Counters of one sink.
@@ -353,6 +378,12 @@ impl Stats {
                 " acked_batches={} acks={} refused={}",
                 d.batches, d.acks, d.refused
             );
+        }
+        if let Some(auth) = &self.auth {
+            let _ = write!(s, " auth_rejected={}", auth.rejected);
+            if auth.refused_connections > 0 {
+                let _ = write!(s, " refused_connections={}", auth.refused_connections);
+            }
         }
         let rate: f64 = self.senders.iter().map(|x| x.rate_per_s).sum();
         let _ = write!(s, " rate={rate:.0}/s");

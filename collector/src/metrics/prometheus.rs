@@ -45,7 +45,7 @@ impl Stats {
             .collect();
         let uptime = vec![(String::new(), format!("{:.3}", self.uptime_s))];
         #[rustfmt::skip]
-        let families: [(&str, &str, &str, Vec<Sample>); 26] = [
+        let families: [(&str, &str, &str, Vec<Sample>); 28] = [
             ("logfunnel_records_received_total", COUNTER, "Messages received, valid or not.", one(self.received)),
             ("logfunnel_records_accepted_total", COUNTER, "Messages decoded into records.", one(self.accepted)),
             ("logfunnel_records_malformed_total", COUNTER, "Messages refused by the decoder, by reason.", malformed),
@@ -71,6 +71,8 @@ impl Stats {
             ("logfunnel_delivery_resend_requests_total", COUNTER, "Resends asked of senders.", one(self.delivery.resend_requests)),
             ("logfunnel_delivery_acks_total", COUNTER, "Acknowledgements sent.", one(self.delivery.acks)),
             ("logfunnel_delivery_state_errors_total", COUNTER, "Failed saves of the delivery state file (acks held back).", one(self.delivery.state_errors)),
+            ("logfunnel_auth_rejected_total", COUNTER, "CURVE handshakes turned away: an unlisted key, the wrong server key, no CURVE.", one(self.auth.as_ref().map_or(0, |a| a.rejected))),
+            ("logfunnel_auth_refused_connections_total", COUNTER, "Connections closed at once because the socket had curve.max_connections open.", one(self.auth.as_ref().map_or(0, |a| a.refused_connections))),
             ("logfunnel_uptime_seconds", GAUGE, "Seconds since the collector started.", uptime),
         ];
         // The otlp sinks' families, one table (`sink::otlp::METRICS`); only when there is one.

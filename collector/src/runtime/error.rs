@@ -24,6 +24,10 @@ pub enum CollectorError {
         #[source]
         source: zmq::Error,
     },
+    /// `[curve]`'s keys could not be read or the ZAP handler could not start (the message names
+    /// the key, e.g. `curve.secret_key_file`, and the file).
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     /// The metrics listener could not bind.
     #[error("metrics.listen: cannot listen on {addr}: {source}")]
     Listen {
@@ -90,6 +94,7 @@ impl CollectorError {
             CollectorError::Config(_)
                 | CollectorError::Bind { .. }
                 | CollectorError::Listen { .. }
+                | CollectorError::Auth(_)
                 | CollectorError::Sink { .. }
                 | CollectorError::NotWritable { .. }
         )

@@ -14,8 +14,9 @@
 //! disk slows senders down instead of losing records. The writer (`writer.rs`) decodes each message
 //! into a `RecordView` borrowing from it (no record text is copied on the way to the file), then
 //! [`route`](crate::route) picks the sinks, [`format`](crate::format) makes the line and the
-//! [`sink`](crate::sink)s write it. `sinks.rs` opens the sinks, `check.rs` is `--check-config`
-//! ([`check`]), `error.rs` is [`CollectorError`]. [`Shutdown`] (`shutdown.rs`) is one signal fanned
+//! [`sink`](crate::sink)s write it. `secure.rs` ([`ServerSecurity`]) makes each receiving socket a
+//! CURVE server vetted by the ZAP handler when `[curve]` is set. `sinks.rs` opens the sinks,
+//! `check.rs` is `--check-config` ([`check`]), `error.rs` is [`CollectorError`]. [`Shutdown`] (`shutdown.rs`) is one signal fanned
 //! out to every thread: the receiver drains its sockets and closes the queue, the writer finishes
 //! the queue and flushes, the metrics thread stops.
 //!
@@ -42,11 +43,13 @@ mod error;
 mod queue;
 mod receiver;
 mod retry;
+mod secure;
 mod shutdown;
 mod writer;
 
 pub use check::check;
 pub use error::CollectorError;
+pub use secure::ServerSecurity;
 pub use shutdown::{ReopenHandle, Shutdown};
 
 use crate::config::{Config, FsyncPolicy, MetricsConfig};
@@ -89,6 +92,7 @@ pub struct RunningCollector {
     receiver: Option<JoinHandle<Result<bool, CollectorError>>>,
     writer: Option<JoinHandle<()>>,
     metrics_thread: Option<JoinHandle<()>>,
+    security: Arc<ServerSecurity>,
 }
 
 impl std::fmt::Debug for RunningCollector {
@@ -112,10 +116,12 @@ pub fn start(config: Config) -> Result<RunningCollector, CollectorError> {
 pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector, CollectorError> {
     let resolved = config.resolve_sinks()?;
     let ctx = zmq::Context::new();
+    let warner = Arc::new(Warner::new(Duration::from_secs(config.warn_interval_s)));
+    let security = Arc::new(ServerSecurity::start(&ctx, &config, warner.clone())?);
     let receiver::Bound {
         sockets,
         routers_from,
-    } = receiver::bind_all(&ctx, &config, receiver::new_incarnation())?;
+    } = receiver::bind_all(&ctx, &config, &security, receiver::new_incarnation())?;
     let endpoints: Vec<String> = sockets.iter().map(|s| s.endpoint.clone()).collect();
     let (endpoints, router_endpoints) = endpoints.split_at(routers_from);
     let router_endpoints = router_endpoints.to_vec();
@@ -150,7 +156,9 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         config.max_senders,
     ));
     sinks.attach_metrics(&metrics);
-    let warner = Arc::new(Warner::new(Duration::from_secs(config.warn_interval_s)));
+    if let Some(counters) = security.counters() {
+        metrics.set_auth(counters);
+    }
     let queue = Arc::new(Queue::new(config.queue_max_records, config.queue_max_bytes));
     let reopen = ReopenHandle::default();
     let metrics_stop = Arc::new(AtomicBool::new(false));
@@ -208,6 +216,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
         receiver: Some(receiver),
         writer: Some(writer),
         metrics_thread,
+        security,
     })
 }
 
@@ -327,6 +336,12 @@ impl RunningCollector {
     /// A handle that stops this collector when triggered.
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
+    }
+
+    /// The CURVE server setup its sockets use: re-read `allow_dir` with
+    /// [`ServerSecurity::reload`] (SIGHUP), or apply it to another socket before it binds.
+    pub fn security(&self) -> Arc<ServerSecurity> {
+        self.security.clone()
     }
 
     /// A handle that makes this collector reopen its file sinks (SIGHUP).

@@ -8,6 +8,7 @@
 //! the queue so the writer finishes what is queued and stops.
 
 use super::queue::{Batch, Queue};
+use super::secure::ServerSecurity;
 use super::{CollectorError, Shutdown};
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -77,6 +78,7 @@ fn router_endpoint(bound: &str) -> Option<String> {
 fn bind_router(
     ctx: &zmq::Context,
     config: &Config,
+    security: &ServerSecurity,
     sub: &zmq::Socket,
     sub_endpoint: &str,
     key: &str,
@@ -92,6 +94,8 @@ fn bind_router(
     };
     let socket =
         transport::ack_router(ctx, config.rcvhwm, max_batch_bytes(config)).map_err(bind_err)?;
+    // The same CURVE server and allowlist as the SUB: batches are records too.
+    security.apply(&socket).map_err(bind_err)?;
     let endpoint = transport::bind(&socket, &ep).map_err(bind_err)?;
     let ack = if endpoint.starts_with("tcp://") {
         let port = endpoint
@@ -126,6 +130,7 @@ pub(super) fn max_batch_bytes(config: &Config) -> usize {
 pub(super) fn bind_all(
     ctx: &zmq::Context,
     config: &Config,
+    security: &ServerSecurity,
     incarnation: u64,
 ) -> Result<Bound, CollectorError> {
     let mut sockets = Vec::with_capacity(config.bind.len() + config.pull.len());
@@ -141,6 +146,7 @@ pub(super) fn bind_all(
             };
             let socket = transport::receiver(ctx, mode, config.rcvhwm, config.max_frame_bytes)
                 .map_err(bind_err)?;
+            security.apply(&socket).map_err(bind_err)?;
             let endpoint = transport::bind(&socket, ep).map_err(bind_err)?;
             sockets.push(Receiving { socket, endpoint });
         }
@@ -150,7 +156,9 @@ pub(super) fn bind_all(
         for i in 0..config.bind.len() {
             let (sub, sub_endpoint) = (&sockets[i].socket, sockets[i].endpoint.clone());
             let key = format!("bind[{i}]");
-            if let Some(router) = bind_router(ctx, config, sub, &sub_endpoint, &key, incarnation)? {
+            if let Some(router) =
+                bind_router(ctx, config, security, sub, &sub_endpoint, &key, incarnation)?
+            {
                 sockets.push(router);
             }
         }

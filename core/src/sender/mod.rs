@@ -342,5 +342,5 @@ fn validate(options: &SenderOptions) -> Result<(), SenderError> {
     if let Err(reason) = transport::scheme_of(&options.endpoint, Scheme::ALL) {
         return bad("endpoint", &reason);
     }
-    Ok(())
+    options.curve_keys().map(drop)
 }

@@ -18,7 +18,9 @@
 //! | `ack_timeout` | 5 s | with records unacknowledged and no ack for this long, resend them (`spec/delivery.md`) |
 //! | `discovery_wait` | 100 ms | after the first subscription, how long to wait for a collector's announcement before sending v1 |
 //! | `max_batch_records` / `max_batch_bytes` | 1 024 / 256 KiB | one acknowledged batch at most; a lone record still goes at once |
+//! | `curve_server_key` / `curve_secret_key` | none (plaintext) | CURVE is for collectors on other machines; set both, as a file path or `env:NAME` ([`KeySource::parse`]) |
 
+use crate::curve::{read_public_key, read_secret_key, KeyError, KeyPair, KeySource, PublicKey};
 use crate::schema::Lang;
 use std::time::Duration;
 
@@ -136,6 +138,12 @@ pub struct SenderOptions {
     pub lang: Lang,
     /// `host` stamped on records that have none; the machine's host name when `None`.
     pub host: Option<String>,
+    /// The collector's CURVE public key (the `.key` file of its `[curve] secret_key_file`). With
+    /// `curve_secret_key`, records are encrypted and the collector checks who sends.
+    pub curve_server_key: Option<KeySource>,
+    /// This sender's CURVE secret key; its public half, derived from it, must be in the collector's
+    /// allowlist. Set with `curve_server_key`.
+    pub curve_secret_key: Option<KeySource>,
 }
 
 impl SenderOptions {
@@ -166,6 +174,8 @@ impl SenderOptions {
         max_batch_bytes: 256 * 1024,
         lang: Lang::Rust,
         host: None,
+        curve_server_key: None,
+        curve_secret_key: None,
     };
 
     /// Defaults for `endpoint`.
@@ -206,7 +216,14 @@ impl SenderOptions {
             max_batch_bytes,
             lang: _,
             host,
+            curve_server_key,
+            curve_secret_key,
         } = SenderOptions::DEFAULTS;
+        let key = |k: Option<KeySource>| match k {
+            None => Value::Null,
+            Some(KeySource::File(p)) => json!(p.display().to_string()),
+            Some(KeySource::Env(var)) => json!(format!("env:{var}")),
+        };
         let ms = |d: Duration| json!(d.as_millis() as u64);
         [
             ("mode", json!(mode.as_str())),
@@ -230,10 +247,53 @@ impl SenderOptions {
             ("max_batch_records", json!(max_batch_records)),
             ("max_batch_bytes", json!(max_batch_bytes)),
             ("host", host.map_or(Value::Null, Value::String)),
+            ("curve_server_key", key(curve_server_key)),
+            ("curve_secret_key", key(curve_secret_key)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+}
+
+impl SenderOptions {
+    /// The CURVE keys, read now: `None` for plaintext, else the server's public key and this
+    /// sender's pair. Errors name the option (`curve_server_key`, `curve_secret_key`).
+    pub fn curve_keys(&self) -> Result<Option<(PublicKey, KeyPair)>, SenderError> {
+        let invalid = |option: &'static str, error: KeyError| {
+            let message = error.to_string();
+            SenderError::InvalidOption {
+                option,
+                reason: message
+                    .strip_prefix(&format!("{option}: "))
+                    .unwrap_or(&message)
+                    .to_string(),
+            }
+        };
+        let (server, secret) = match (&self.curve_server_key, &self.curve_secret_key) {
+            (None, None) => return Ok(None),
+            (Some(server), Some(secret)) => (server, secret),
+            (Some(_), None) => {
+                return Err(SenderError::InvalidOption {
+                    option: "curve_secret_key",
+                    reason: "required with curve_server_key (CURVE needs both keys)".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(SenderError::InvalidOption {
+                    option: "curve_server_key",
+                    reason: "required with curve_secret_key (CURVE needs both keys)".into(),
+                })
+            }
+        };
+        let server = read_public_key("curve_server_key", server)
+            .map_err(|e| invalid("curve_server_key", e))?;
+        let secret = read_secret_key("curve_secret_key", secret)
+            .map_err(|e| invalid("curve_secret_key", e))?;
+        let public = secret
+            .public_key()
+            .map_err(|e| invalid("curve_secret_key", e))?;
+        Ok(Some((server, KeyPair { public, secret })))
     }
 }
 
@@ -305,5 +365,71 @@ mod tests {
         ] {
             assert_eq!(OverflowPolicy::parse(policy.as_str()), Some(policy));
         }
+    }
+}
+
+#[cfg(test)]
+mod curve_tests {
+    use super::*;
+    use crate::curve::KeyPair;
+
+    #[test]
+    fn curve_keys_are_read_at_construction_and_errors_name_the_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = KeyPair::generate().unwrap();
+        let client = KeyPair::generate().unwrap();
+        let (server_pub, client_secret) =
+            (dir.path().join("s.key"), dir.path().join("c.key_secret"));
+        server
+            .write_files(&server_pub, &dir.path().join("s.key_secret"))
+            .unwrap();
+        client
+            .write_files(&dir.path().join("c.key"), &client_secret)
+            .unwrap();
+
+        let mut o = SenderOptions::new("tcp://127.0.0.1:1");
+        assert!(o.curve_keys().unwrap().is_none());
+        o.curve_server_key = Some(KeySource::File(server_pub.clone()));
+        o.curve_secret_key = Some(KeySource::parse(client_secret.to_str().unwrap()));
+        let (read_server, read_client) = o.curve_keys().unwrap().unwrap();
+        assert_eq!(read_server, server.public);
+        assert_eq!(
+            read_client.public, client.public,
+            "derived from the secret key"
+        );
+
+        let error = |o: &SenderOptions| crate::Sender::new(o.clone()).err().unwrap().to_string();
+        let mut missing = o.clone();
+        missing.curve_secret_key = Some(KeySource::parse("env:LOGFUNNEL_TEST_NO_SUCH_VAR"));
+        assert_eq!(
+            error(&missing),
+            "invalid option curve_secret_key: environment variable LOGFUNNEL_TEST_NO_SUCH_VAR is not set"
+        );
+        let mut bad = o.clone();
+        bad.curve_server_key = Some(KeySource::File(client_secret.with_file_name("absent.key")));
+        let e = error(&bad);
+        assert!(
+            e.starts_with("invalid option curve_server_key: key file "),
+            "{e}"
+        );
+        assert!(e.ends_with("absent.key does not exist"), "{e}");
+        let mut garbage = o.clone();
+        std::fs::write(dir.path().join("g.key"), "not a key\n").unwrap();
+        garbage.curve_server_key = Some(KeySource::File(dir.path().join("g.key")));
+        let e = error(&garbage);
+        assert!(
+            e.starts_with("invalid option curve_server_key: key file "),
+            "{e}"
+        );
+        assert!(e.contains("is not a CURVE key: 9 bytes long"), "{e}");
+        let mut half = o.clone();
+        half.curve_secret_key = None;
+        assert_eq!(
+            error(&half),
+            "invalid option curve_secret_key: required with curve_server_key (CURVE needs both keys)"
+        );
+        half.curve_secret_key = o.curve_secret_key.clone();
+        half.curve_server_key = None;
+        assert!(error(&half).starts_with("invalid option curve_server_key: required"));
     }
 }

@@ -133,7 +133,7 @@ final class Native {
         SymbolLookup lib = NativeLibrary.lookup();
         OPTIONS_NEW = fn(lib, "lf_options_new", FunctionDescriptor.of(ADDRESS));
         OPTIONS_FREE = fn(lib, "lf_options_free", FunctionDescriptor.ofVoid(ADDRESS));
-        for (String name : new String[] {"endpoint", "lang", "host", "default_logger"}) {
+        for (String name : new String[] {"endpoint", "lang", "host", "default_logger", "curve_server_key", "curve_secret_key"}) {
             setter(lib, name, ADDRESS);
         }
         for (String name : new String[] {"mode", "overflow", "block_timeout_ms", "min_level", "sndhwm",

@@ -29,6 +29,11 @@ import java.util.function.BiConsumer;
  *   <tr><td>closeTimeoutMillis</td><td>5000</td><td>longest wait of {@link LogfunnelSender#close()},
  *       of the shutdown hook, and of appender/handler close</td></tr>
  *   <tr><td>host</td><td>the machine's host name</td><td>{@code host} field of every record</td></tr>
+ *   <tr><td>curveServerKey</td><td>none (plaintext)</td><td>the collector's CURVE public key, for a
+ *       collector with {@code [curve]}: a file path (its {@code .key}) or {@code env:NAME}</td></tr>
+ *   <tr><td>curveSecretKey</td><td>none (plaintext)</td><td>this sender's CURVE secret key (a
+ *       {@code .key_secret} file from {@code logfunnel-collector keygen}, or {@code env:NAME}); its
+ *       public half must be in the collector's allowlist</td></tr>
  *   <tr><td>defaultLogger</td><td>"root"</td><td>logger name for records that have none</td></tr>
  *   <tr><td>shutdownHook</td><td>true</td><td>close (flush) the sender when the JVM exits</td></tr>
  * </table>
@@ -49,6 +54,8 @@ public final class SenderOptions {
     private Integer sndhwm;
     private long closeTimeoutMillis = DEFAULT_CLOSE_TIMEOUT_MILLIS;
     private String host;
+    private String curveServerKey;
+    private String curveSecretKey;
     private String defaultLogger;
     private boolean shutdownHook = true;
 
@@ -68,6 +75,8 @@ public final class SenderOptions {
         sndhwm = other.sndhwm;
         closeTimeoutMillis = other.closeTimeoutMillis;
         host = other.host;
+        curveServerKey = other.curveServerKey;
+        curveSecretKey = other.curveSecretKey;
         defaultLogger = other.defaultLogger;
         shutdownHook = other.shutdownHook;
     }
@@ -141,6 +150,23 @@ public final class SenderOptions {
         return this;
     }
 
+    /**
+     * The collector's CURVE public key: a file path or {@code env:NAME} (an environment variable
+     * holding the key). With {@link #curveSecretKey(String)}, records are encrypted and the collector
+     * checks who sends. Read when the sender opens, which fails naming {@code curve_server_key} if
+     * it cannot be read or parsed.
+     */
+    public SenderOptions curveServerKey(String key) {
+        this.curveServerKey = Objects.requireNonNull(key, "curveServerKey");
+        return this;
+    }
+
+    /** This sender's CURVE secret key: a file path or {@code env:NAME}; see {@link #curveServerKey}. */
+    public SenderOptions curveSecretKey(String key) {
+        this.curveSecretKey = Objects.requireNonNull(key, "curveSecretKey");
+        return this;
+    }
+
     /** Logger name used for records without one (default "root"). */
     public SenderOptions defaultLogger(String name) {
         this.defaultLogger = Objects.requireNonNull(name, "defaultLogger");
@@ -184,6 +210,8 @@ public final class SenderOptions {
         values.put("min_level", minLevel);
         values.put("sndhwm", sndhwm);
         values.put("host", host);
+        values.put("curve_server_key", curveServerKey);
+        values.put("curve_secret_key", curveSecretKey);
         values.put("default_logger", defaultLogger);
         values.forEach((name, value) -> {
             if (value != null) {

@@ -26,8 +26,14 @@ public final class ChildJvm {
      */
     public static Result run(List<String> jvmArgs, Class<?> mainClass, String... args)
             throws IOException, InterruptedException {
+        return run(List.of(), jvmArgs, mainClass, args);
+    }
+
+    /** {@link #run(List, Class, String...)} with the JVM started through {@code launcher} (e.g. {@code ip netns exec NAME}). */
+    public static Result run(List<String> launcher, List<String> jvmArgs, Class<?> mainClass, String... args)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(launcher);
         cmd.add(java.toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(jvmArgs);

@@ -58,6 +58,11 @@ public final class Collector implements AutoCloseable {
      * senders) and waits until it accepts connections.
      */
     public static Collector start(Path dir) throws IOException, InterruptedException {
+        return start(dir, "");
+    }
+
+    /** {@link #start(Path)} with {@code extraToml} (e.g. a {@code [curve]} table) after the sink. */
+    public static Collector start(Path dir, String extraToml) throws IOException, InterruptedException {
         int port = freePort();
         int pullPort = freePort();
         Path jsonl = dir.resolve("records.jsonl");
@@ -71,7 +76,7 @@ public final class Collector implements AutoCloseable {
                 [[sink]]
                 kind = "jsonl"
                 path = "%s"
-                """.formatted(port, pullPort, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")));
+                """.formatted(port, pullPort, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")) + extraToml);
         Process p = new ProcessBuilder(binary().toString(), "--config", config.toString())
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
@@ -104,6 +109,21 @@ public final class Collector implements AutoCloseable {
         }
         throw new IllegalStateException("collector did not listen on port " + port + " within " + timeout + ": "
                 + output());
+    }
+
+    /**
+     * {@code logfunnel-collector keygen --out dir/name}: returns {@code dir/name.key} (public); the
+     * secret key is beside it as {@code name.key_secret}.
+     */
+    public static Path keygen(Path dir, String name) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(binary().toString(), "keygen", "--out", dir.resolve(name).toString())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("keygen failed: " + out);
+        }
+        return dir.resolve(name + ".key");
     }
 
     /** The SUB endpoint, for XPUB senders (the default mode): {@code tcp://127.0.0.1:<port>}. */

@@ -33,6 +33,8 @@ import java.util.logging.LogRecord;
  * io.logfunnel.jul.LogfunnelHandler.blockTimeoutMillis = 500
  * io.logfunnel.jul.LogfunnelHandler.closeTimeoutMillis = 5000
  * io.logfunnel.jul.LogfunnelHandler.includeCallerData = false
+ * io.logfunnel.jul.LogfunnelHandler.curveServerKey = /etc/logfunnel/collector.key
+ * io.logfunnel.jul.LogfunnelHandler.curveSecretKey = env:LOGFUNNEL_SECRET_KEY
  * io.logfunnel.jul.LogfunnelHandler.formatter = java.util.logging.SimpleFormatter
  * io.logfunnel.jul.LogfunnelHandler.filter = com.example.MyFilter
  * </pre>
@@ -94,6 +96,12 @@ public class LogfunnelHandler extends Handler {
         }
         if ((v = prop(m, prefix, "host", null)) != null) {
             o.host(v);
+        }
+        if ((v = prop(m, prefix, "curveServerKey", null)) != null) {
+            o.curveServerKey(v);
+        }
+        if ((v = prop(m, prefix, "curveSecretKey", null)) != null) {
+            o.curveSecretKey(v);
         }
         includeCallerData = Boolean.parseBoolean(prop(m, prefix, "includeCallerData", "false"));
         setLevel(Level.parse(prop(m, prefix, "level", "ALL")));

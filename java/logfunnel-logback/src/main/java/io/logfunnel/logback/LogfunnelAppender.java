@@ -28,7 +28,8 @@ import org.slf4j.event.KeyValuePair;
  *   <endpoint>tcp://127.0.0.1:5555</endpoint>
  *   <includeCallerData>false</includeCallerData>
  *   <!-- optional: mode (xpub|push), queueCapacity, queueMaxBytes, overflow (block|drop_newest|drop_oldest),
- *        blockTimeoutMillis, closeTimeoutMillis, maxFrameBytes, host -->
+ *        blockTimeoutMillis, closeTimeoutMillis, maxFrameBytes, host,
+ *        curveServerKey and curveSecretKey (a file path or env:NAME) for a collector with [curve] -->
  * </appender>
  * }</pre>
  *
@@ -57,6 +58,8 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
     private long closeTimeoutMillis = SenderOptions.DEFAULT_CLOSE_TIMEOUT_MILLIS;
     private Long maxFrameBytes;
     private String host;
+    private String curveServerKey;
+    private String curveSecretKey;
     private boolean includeCallerData;
 
     private volatile LogfunnelSender sender;
@@ -107,6 +110,16 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         this.host = host;
     }
 
+    /** The collector's CURVE public key: a file path or {@code env:NAME} (default: none, plaintext). */
+    public void setCurveServerKey(String curveServerKey) {
+        this.curveServerKey = curveServerKey;
+    }
+
+    /** This sender's CURVE secret key: a file path or {@code env:NAME} (default: none, plaintext). */
+    public void setCurveSecretKey(String curveSecretKey) {
+        this.curveSecretKey = curveSecretKey;
+    }
+
     /** Whether to send the caller's file, line and method (default false: it costs a stack walk). */
     public void setIncludeCallerData(boolean includeCallerData) {
         this.includeCallerData = includeCallerData;
@@ -150,6 +163,12 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
             }
             if (host != null) {
                 o.host(host);
+            }
+            if (curveServerKey != null) {
+                o.curveServerKey(curveServerKey);
+            }
+            if (curveSecretKey != null) {
+                o.curveSecretKey(curveSecretKey);
             }
         } catch (IllegalArgumentException | NullPointerException e) {
             addError("logfunnel appender [" + name + "] not started: invalid setting: " + e.getMessage());
