@@ -44,9 +44,12 @@ static inline void print_stats(const char *tag, const lf_sender *s) {
     CHECK_RC(lf_get_stats(s, &st), LF_OK);
     printf("%s enqueued=%" PRIu64 " sent=%" PRIu64 " dropped=%" PRIu64
            " dropped_queue_full=%" PRIu64 " dropped_closed=%" PRIu64
-           " dropped_at_close=%" PRIu64 " filtered=%" PRIu64 " depth=%" PRIu64 " connected=%u\n",
+           " dropped_at_close=%" PRIu64 " filtered=%" PRIu64 " depth=%" PRIu64 " connected=%u"
+           " acknowledging=%u acknowledged=%" PRIu64 " unacknowledged=%" PRIu64 " resent=%" PRIu64
+           "\n",
            tag, st.enqueued, st.sent, st.dropped, st.dropped_queue_full, st.dropped_closed,
-           st.dropped_at_close, st.filtered, st.depth, (unsigned)st.connected);
+           st.dropped_at_close, st.filtered, st.depth, (unsigned)st.connected,
+           (unsigned)st.acknowledging, st.acknowledged, st.unacknowledged, st.resent);
     fflush(stdout);
 }
 
