@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "logfunnel.h"
 
@@ -36,6 +37,21 @@ static inline lf_sender *test_sender(const char *endpoint) {
     CHECK_RC(lf_sender_new(o, &s), LF_OK);
     CHECK(s != NULL);
     return s;
+}
+
+/* An INFO record from `logger` with `msg` (`msg_len` bytes) and `count` fields; nothing else set. */
+static inline lf_record info_record(const char *logger, const char *msg, size_t msg_len,
+                                    const lf_field *fields, size_t count) {
+    lf_record r;
+    memset(&r, 0, sizeof r);
+    r.level = LF_LEVEL_INFO;
+    r.logger = logger;
+    r.logger_len = strlen(logger);
+    r.msg = msg;
+    r.msg_len = msg_len;
+    r.fields = fields;
+    r.field_count = count;
+    return r;
 }
 
 /* Prints the counters as one line: "<tag> enqueued=N sent=N ..." for the Rust side to parse. */
