@@ -111,8 +111,8 @@ fn single_thread_records_arrive_in_order_with_every_field() {
 
         let w = &got[n + 3];
         assert_eq!(
-            (w.str("msg"), w.str("filename")),
-            ("elsewhere", "Worker.java")
+            (w.str("name"), w.str("msg"), w.str("filename")),
+            ("app.worker", "elsewhere", "Worker.java")
         );
         assert!(
             w.json.get("lineno").is_none(),
