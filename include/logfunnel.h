@@ -298,8 +298,10 @@ typedef struct lf_record {
 } lf_record;
 
 /**
- * Counters of a sender, filled by `lf_get_stats`; each means what the core's `Stats` field of the same
- * name does. Counts are since the sender was built in this process.
+ * Counters of a sender, filled by `lf_get_stats`; each means what the core's `Stats` field of the
+ * same name does. Counts are since the sender was built in this process. Members are only ever
+ * added at the end, so existing offsets never change; the struct grows, though, and
+ * `lf_get_stats` writes all of it: build against the header of the library you load.
  */
 typedef struct lf_stats {
     /**
@@ -346,6 +348,23 @@ typedef struct lf_stats {
      * XPUB mode: 1 once the collector has subscribed, else 0. Always 0 in PUSH mode.
      */
     uint32_t connected;
+    /**
+     * 1 while the sender speaks the acknowledged protocol (it heard a collector announce itself),
+     * else 0: against an older collector or a plain `SUB` listener, and always in PUSH mode.
+     */
+    uint32_t acknowledging;
+    /**
+     * Records the collector acknowledged (every sink taking them wrote them).
+     */
+    uint64_t acknowledged;
+    /**
+     * Records sent and kept until an acknowledgement covers them, now.
+     */
+    uint64_t unacknowledged;
+    /**
+     * Records sent again (after a resend request, a collector restart or the ack timeout).
+     */
+    uint64_t resent;
 } lf_stats;
 
 /**

@@ -13,38 +13,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 
-java_feature() { # the feature release of the JDK at $1 (e.g. 25), or 0
-    local v
-    v="$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-    echo "${v:-0}" | cut -d. -f1
-}
-
-pick_jdk() {
-    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/javac" && "$(java_feature "$JAVA_HOME")" -ge 22 ]]; then
-        echo "$JAVA_HOME"
-        return
-    fi
-    local best="" best_v=0 d v
-    for d in /usr/lib/jvm/*/; do
-        d="${d%/}"
-        [[ -x "$d/bin/javac" ]] || continue
-        v="$(java_feature "$d")"
-        if [[ "$v" -gt "$best_v" ]]; then best="$d"; best_v="$v"; fi
-    done
-    if [[ "$best_v" -lt 22 ]]; then
-        echo "run-tests.sh: no JDK >= 22 found (JAVA_HOME=${JAVA_HOME:-unset}, /usr/lib/jvm has none);" \
-             "install one, e.g. Temurin 25, and set JAVA_HOME" >&2
-        exit 2
-    fi
-    echo "$best"
-}
-
-export JAVA_HOME="$(pick_jdk)"
-export PATH="$JAVA_HOME/bin:$PATH"
-if [[ "$(java_feature "$JAVA_HOME")" -ge 24 ]]; then
-    # Maven 3.8's bundled Guava uses sun.misc.Unsafe; JDK 24+ warns about it on every run.
-    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
-fi
+# shellcheck source=jdk.sh
+source "$here/jdk.sh"
 echo "run-tests.sh: JDK $JAVA_HOME ($(java_feature "$JAVA_HOME")), $(mvn -v 2>/dev/null | head -1 | sed 's/\x1b\[[0-9;]*m//g')"
 
 echo "run-tests.sh: cargo build -p logfunnel-ffi -p logfunnel-collector"
@@ -55,9 +25,8 @@ target="$(cd "$target" && pwd)"
 cd "$here"
 rm -rf logfunnel-*/target/surefire-reports
 status=0
-# (Debian's Maven 3.8 prints bare colour resets even in batch mode; strip them.)
 mvn -q -B -Dstyle.color=never verify \
-    -Dlogfunnel.native.dir="$target/debug" -Dlogfunnel.collector="$target/debug/logfunnel-collector" "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' || status=$?
+    -Dlogfunnel.native.dir="$target/debug" -Dlogfunnel.collector="$target/debug/logfunnel-collector" "$@" 2>&1 | strip_colours || status=$?
 
 # Surefire's totals, summed over the modules' XML reports.
 tests=0 failures=0 errors=0 skipped=0 failed_names=()

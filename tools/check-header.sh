@@ -20,8 +20,10 @@ fi
 
 tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
-# cbindgen warns about private items it skips; only failures matter here.
-cbindgen --quiet --config "$root/ffi/cbindgen.toml" --crate logfunnel-ffi --output "$tmp" "$root/ffi"
+# cbindgen warns about private items it skips; only failures matter here. It reads logfunnel-ffi after
+# macro expansion (`[parse.expand]` in ffi/cbindgen.toml: lf_stats comes from a macro), which runs
+# `cargo rustc -- -Zunpretty=expanded`; RUSTC_BOOTSTRAP=1 lets the stable toolchain do that.
+RUSTC_BOOTSTRAP=1 cbindgen --quiet --config "$root/ffi/cbindgen.toml" --crate logfunnel-ffi --output "$tmp" "$root/ffi"
 
 if [ "${1:-}" = "--fix" ]; then
     cp "$tmp" "$header"

@@ -37,16 +37,21 @@ h.close()
 """
 
 
+def _start_collector(work: Path) -> tuple[Path, str, Collector]:
+    """A collector on a free loopback port writing into ``work/out``: (that folder, endpoint, it)."""
+    out = work / "out"
+    out.mkdir()
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    return out, ep, Collector(work, out, bind=[ep], max_bytes=64 << 20, backup_count=1000)
+
+
 def python_profile(calls: int = 200_000, rounds: int = 3) -> None:
     spy = shutil.which("py-spy", path=os.path.dirname(sys.executable))
     if not spy:
         raise SystemExit("py-spy is not installed in this environment (pip install py-spy)")
     with tempfile.TemporaryDirectory(prefix="lf-bench-profile-") as d:
         work = Path(d)
-        out = work / "out"
-        out.mkdir()
-        ep = f"tcp://127.0.0.1:{free_port()}"
-        collector = Collector(work, out, bind=[ep], max_bytes=64 << 20, backup_count=1000)
+        _, ep, collector = _start_collector(work)
         try:
             script = work / "loop.py"
             script.write_text(LOOP)
@@ -99,10 +104,7 @@ def collector_profile(records: int = 400_000, procs: int = 2) -> None:
         raise SystemExit("perf is not installed")
     with tempfile.TemporaryDirectory(prefix="lf-bench-profile-") as d:
         work = Path(d)
-        out = work / "out"
-        out.mkdir()
-        ep = f"tcp://127.0.0.1:{free_port()}"
-        collector = Collector(work, out, bind=[ep], max_bytes=64 << 20, backup_count=1000)
+        out, ep, collector = _start_collector(work)
         data = work / "perf.data"
         perf = subprocess.Popen(
             ["perf", "record", "-e", "cpu-clock", "-F", "2000", "-g", "-p", str(collector.proc.pid),

@@ -98,26 +98,19 @@ fn check_case(case: &Value, limits: &DecodeLimits) -> Result<(), String> {
             None => return Err(format!("{key}: missing in {json}")),
         }
     }
-    for key in expect
-        .get("absent")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = key.as_str().ok_or("absent holds strings")?;
-        if got.contains_key(key) {
-            return Err(format!("{key} should be absent in {json}"));
-        }
-    }
-    for key in expect
-        .get("present")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = key.as_str().ok_or("present holds strings")?;
-        if !got.contains_key(key) {
-            return Err(format!("{key} should be present in {json}"));
+    for (list, want_present) in [("absent", false), ("present", true)] {
+        for key in expect
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = key
+                .as_str()
+                .ok_or_else(|| format!("{list} holds strings"))?;
+            if got.contains_key(key) != want_present {
+                return Err(format!("{key} should be {list} in {json}"));
+            }
         }
     }
     if let Some(keys) = expect.get("keys").and_then(Value::as_array) {

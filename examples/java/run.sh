@@ -8,17 +8,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 port="${LOGFUNNEL_PORT:-5555}"
 
-if [[ -z "${JAVA_HOME:-}" || ! -x "$JAVA_HOME/bin/javac" ]] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -qE 'version "(2[2-9]|[3-9][0-9])'; then
-    JAVA_HOME="$(ls -d /usr/lib/jvm/temurin-2[2-9]* /usr/lib/jvm/*-2[2-9]-* 2>/dev/null | head -1 || true)"
-    [[ -n "$JAVA_HOME" ]] || { echo "run.sh: set JAVA_HOME to a JDK >= 22" >&2; exit 2; }
-fi
-export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
-export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
-strip() { sed -u 's/\x1b\[[0-9;]*m//g'; }
+# shellcheck source=../../java/jdk.sh
+source "$repo/java/jdk.sh"
 
 echo "== building liblogfunnel.so, the collector and the io.logfunnel jars"
 (cd "$repo" && cargo build -q -p logfunnel-ffi -p logfunnel-collector)
-(cd "$repo/java" && mvn -q -B install -DskipTests 2>&1 | strip)
+(cd "$repo/java" && mvn -q -B install -DskipTests 2>&1 | strip_colours)
 
 work="$(mktemp -d)"
 trap 'kill "$collector" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -33,9 +28,9 @@ sed "s|^io.logfunnel.jul.LogfunnelHandler.endpoint = .*|io.logfunnel.jul.Logfunn
 
 cd "$here"
 echo "== Logback example (com.example.App)"
-LOGFUNNEL_ENDPOINT="tcp://127.0.0.1:$port" mvn -q -B compile exec:exec 2>&1 | strip
+LOGFUNNEL_ENDPOINT="tcp://127.0.0.1:$port" mvn -q -B compile exec:exec 2>&1 | strip_colours
 echo "== JUL example (com.example.JulApp)"
-mvn -q -B exec:exec -Dexample.main=com.example.JulApp -Dexample.julConfig="$work/logging.properties" 2>&1 | strip
+mvn -q -B exec:exec -Dexample.main=com.example.JulApp -Dexample.julConfig="$work/logging.properties" 2>&1 | strip_colours
 
 sleep 0.5
 kill -TERM "$collector"

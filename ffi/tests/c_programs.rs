@@ -111,8 +111,8 @@ fn single_thread_records_arrive_in_order_with_every_field() {
 
         let w = &got[n + 3];
         assert_eq!(
-            (w.str("msg"), w.str("filename")),
-            ("elsewhere", "Worker.java")
+            (w.str("name"), w.str("msg"), w.str("filename")),
+            ("app.worker", "elsewhere", "Worker.java")
         );
         assert!(
             w.json.get("lineno").is_none(),
@@ -129,6 +129,10 @@ fn single_thread_records_arrive_in_order_with_every_field() {
         assert_eq!(stats["sent"], n as i64 + 4);
         assert_eq!(stats["dropped"], 0);
         assert_eq!(stats["connected"], 1);
+        // A plain SUB never announces itself: the sender stays on the unacknowledged path.
+        assert_eq!(stats["acknowledging"], 0, "{out}");
+        assert_eq!(stats["acknowledged"], 0, "{out}");
+        assert_eq!(stats["resent"], 0, "{out}");
     }
 }
 

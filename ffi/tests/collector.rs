@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{lib_dir, run_command, workspace_root};
+use common::{lib_dir, run_command_ok, workspace_root};
 use logfunnel_collector::config::Config;
 use logfunnel_collector::runtime;
 use std::path::Path;
@@ -80,16 +80,7 @@ fn run_with_env(exe: &Path, endpoint: &str, lib_path: &Path) -> String {
     // LD_LIBRARY_PATH as for an install under a prefix the dynamic loader does not search.
     let mut cmd = Command::new(exe);
     cmd.arg(endpoint).env("LD_LIBRARY_PATH", lib_path);
-    let out = run_command(cmd, None, Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{} failed: {}\n{stdout}\n{}",
-        exe.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    run_command_ok(cmd, None, Duration::from_secs(60))
 }
 
 #[test]

@@ -85,7 +85,11 @@ class Sender:
     def endpoint(self) -> str: ...
     @property
     def sid(self) -> str: ...
-    def stats(self) -> Dict[str, Any]: ...
+    def stats(self) -> Dict[str, Any]:
+        """Counters since the sender was built in this process, ints unless marked: enqueued, sent,
+        dropped, dropped_queue_full, dropped_closed, dropped_at_close, dropped_oversized, truncated,
+        filtered, depth, connected (bool), acknowledging (bool), acknowledged, unacknowledged,
+        resent, errors."""
 
 @final
 class Receiver:

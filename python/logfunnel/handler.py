@@ -231,7 +231,11 @@ class Handler(logging.Handler):
     def stats(self) -> Dict[str, Any]:
         """Counters of this process's sender: ``enqueued``, ``sent``, ``dropped`` (and by reason:
         ``dropped_queue_full``, ``dropped_closed``, ``dropped_at_close``, ``dropped_oversized``),
-        ``truncated``, ``filtered``, ``depth`` (waiting now), ``connected``, ``errors``."""
+        ``truncated``, ``filtered``, ``depth`` (waiting now), ``connected``, ``errors``; and for
+        acknowledged delivery: ``acknowledging`` (bool: the collector announced itself, so records
+        are kept until it acknowledges them), ``acknowledged`` (records it acknowledged),
+        ``unacknowledged`` (sent and kept until an acknowledgement covers them, now) and ``resent``
+        (records sent again)."""
         return self._native.stats()
 
     def __repr__(self) -> str:

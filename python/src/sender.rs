@@ -239,6 +239,11 @@ impl PySender {
         d.set_item("depth", s.depth)?;
         d.set_item("connected", s.connected)?;
         d.set_item("errors", self.errors.load(Ordering::Relaxed))?;
+        // Acknowledged delivery (spec/delivery.md).
+        d.set_item("acknowledging", s.acknowledging)?;
+        d.set_item("acknowledged", s.acknowledged)?;
+        d.set_item("unacknowledged", s.unacknowledged)?;
+        d.set_item("resent", s.resent)?;
         Ok(d)
     }
 }

@@ -83,6 +83,17 @@ def _get(url: str, deadline: float) -> bytes:
             time.sleep(0.05)
 
 
+def _terminate(proc: subprocess.Popen, timeout: float) -> str:
+    """SIGTERM, then the output once it exited; SIGKILL if it takes longer than ``timeout``."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
 def _booted_and_exiting(records):
     """The pids of the workers that said they booted, and of those that said they exit."""
     booted = {r["process"] for r in records if r["msg"].startswith("Booting worker")}
@@ -120,12 +131,7 @@ def test_gunicorn_workers_deliver_every_request_record(collector, tmp_path: path
         while len(list(tmp_path.glob("ready-*"))) < workers and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            out, _ = server.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            out, _ = server.communicate()
+        out = _terminate(server, timeout=60)
     assert server.returncode == 0, out
 
     # Per request: the app's record and gunicorn's access-log record, both from a worker; plus
@@ -214,12 +220,7 @@ def test_celery_prefork_workers_deliver_every_task_record(collector, tmp_path: p
         collector.records(1, timeout=60, settle=0)
         time.sleep(0.2)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            out, _ = worker.communicate(timeout=90)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            out, _ = worker.communicate()
+        out = _terminate(worker, timeout=90)
     assert worker.returncode == 0, out
 
     records = [r for r in collector.records(lines, settle=1.0) if r["name"] == "jobs"]

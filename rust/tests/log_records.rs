@@ -7,9 +7,8 @@
 
 mod common;
 
-use common::{finish, funnel, in_seq_order, this_thread_id, Collector};
+use common::{assert_five_levels, assert_shared_fields, finish, funnel, in_seq_order, Collector};
 use log::LevelFilter;
-use serde_json::{json, Value};
 
 const FORMAT: &str = "%(levelname)s %(levelno)d %(name)s %(module)s:%(lineno)d %(message)s \
                       user=%(user)s";
@@ -32,27 +31,9 @@ fn every_mapped_field_arrives() {
     let records = in_seq_order(&got.records);
     assert_eq!(records.len(), 5);
     let r = &records[0];
-    assert_eq!(r["name"], module_path!());
-    assert_eq!(r["msg"], "signed in alice");
-    assert_eq!(
-        (r["levelno"].clone(), r["levelname"].clone()),
-        (json!(20), json!("INFO"))
-    );
-    assert_eq!(r["pathname"], file!());
+    assert_shared_fields(r, module_path!(), file!(), line);
     assert_eq!(r["filename"], "log_records.rs");
-    assert_eq!(r["module"], module_path!());
-    assert_eq!(r["lineno"], line);
-    assert_eq!(r["user"], 42);
-    assert_eq!(r["ratio"], 0.5);
-    assert_eq!(r["ok"], true);
-    assert_eq!(r["who"], "bob");
-    assert_eq!(r["big"], u128::MAX.to_string());
     assert_eq!(r["dbg"], r#"(1, "a")"#);
-    assert_eq!(r["extra.name"], "shadow", "a schema key is renamed");
-    assert_eq!(r["lang"], "rust");
-    assert_eq!(r["process"], std::process::id());
-    assert_eq!(r["thread"], this_thread_id());
-    assert_eq!(r["threadName"], std::thread::current().name().unwrap());
     assert!(r["processName"]
         .as_str()
         .unwrap()
@@ -65,21 +46,7 @@ fn every_mapped_field_arrives() {
         "{created} vs {now}"
     );
 
-    let levels: Vec<(Value, Value)> = records
-        .iter()
-        .map(|r| (r["levelno"].clone(), r["levelname"].clone()))
-        .collect();
-    assert_eq!(
-        levels,
-        [
-            (20, "INFO"),
-            (5, "TRACE"),
-            (10, "DEBUG"),
-            (30, "WARNING"),
-            (40, "ERROR")
-        ]
-        .map(|(n, s)| (json!(n), json!(s)))
-    );
+    assert_five_levels(records);
     assert_eq!(
         records[1]["name"], "app::db",
         "an explicit target is the logger name"

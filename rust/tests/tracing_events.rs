@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{finish, funnel, in_seq_order, this_thread_id, Collector};
-use serde_json::{json, Value};
+use common::{assert_five_levels, assert_shared_fields, finish, funnel, in_seq_order, Collector};
 use tracing_subscriber::prelude::*;
 
 #[derive(Debug)]
@@ -36,50 +35,18 @@ fn every_mapped_event_field_arrives() {
     let records = in_seq_order(&got.records);
     assert_eq!(records.len(), 6);
     let r = &records[0];
-    assert_eq!(r["name"], module_path!());
-    assert_eq!(r["msg"], "signed in alice");
-    assert_eq!(
-        (r["levelno"].clone(), r["levelname"].clone()),
-        (json!(20), json!("INFO"))
-    );
-    assert_eq!(r["pathname"], file!());
+    assert_shared_fields(r, module_path!(), file!(), line);
     assert_eq!(r["filename"], "tracing_events.rs");
-    assert_eq!(r["module"], module_path!());
-    assert_eq!(r["lineno"], line);
-    assert_eq!(r["user"], 42);
-    assert_eq!(r["ratio"], 0.5);
-    assert_eq!(r["ok"], true);
-    assert_eq!(r["who"], "bob");
     assert_eq!(r["neg"], -7);
-    assert_eq!(r["big"], u128::MAX.to_string());
     assert_eq!(r["point"], "Point { x: 3 }");
     assert_eq!(r["shown"], "text");
     assert_eq!(r["err"], "disk full");
-    assert_eq!(r["extra.name"], "shadow", "a schema key is renamed");
     assert!(
         r.get("message").is_none() && r.get("spans").is_none(),
         "{r}"
     );
-    assert_eq!(r["lang"], "rust");
-    assert_eq!(r["process"], std::process::id());
-    assert_eq!(r["thread"], this_thread_id());
-    assert_eq!(r["threadName"], std::thread::current().name().unwrap());
 
-    let levels: Vec<(Value, Value)> = records
-        .iter()
-        .map(|r| (r["levelno"].clone(), r["levelname"].clone()))
-        .collect();
-    assert_eq!(
-        levels[..5],
-        [
-            (20, "INFO"),
-            (5, "TRACE"),
-            (10, "DEBUG"),
-            (30, "WARNING"),
-            (40, "ERROR")
-        ]
-        .map(|(n, s)| (json!(n), json!(s)))
-    );
+    assert_five_levels(records);
     let module = module_path!();
     assert_eq!(
         got.lines,

@@ -6,11 +6,35 @@
 use super::{foreign, DecodeError, DecodeLimits, FieldSet, Slot, MAX_SUPPORTED_DEPTH};
 use crate::record::RecordView;
 use crate::schema::{Field, WIRE_VERSION};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use seeds::{float, int, non_null, skip_seq, string, wrong, FieldSeed, MsgSeed, Scalar, ValueSeed};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
+
+/// A seed that is its own `Visitor` of any JSON value: writes `DeserializeSeed` (through
+/// `deserialize_any`) and the `Visitor`'s `Value` and `expecting` around the `visit_*` methods given.
+macro_rules! any_value_seed {
+    ($seed:ident => $value:ty, expecting $what:literal; $($visit:tt)*) => {
+        impl<'de> DeserializeSeed<'de> for $seed<'_> {
+            type Value = $value;
+            fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+
+        impl<'de> Visitor<'de> for $seed<'_> {
+            type Value = $value;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str($what)
+            }
+            $($visit)*
+        }
+    };
+}
+
+mod seeds;
 
 /// State shared by the seeds of one parse.
 struct Ctx {
@@ -140,18 +164,8 @@ struct TopSeed<'c> {
 
 type Top<'de> = Result<Raw<'de>, &'static str>;
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Top<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
+any_value_seed! {
+    TopSeed => Top<'de>, expecting "a JSON object";
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top<'de>, E> {
         Ok(Err("boolean"))
     }
@@ -245,276 +259,6 @@ fn store<'de>(ctx: &Ctx, raw: &mut Raw<'de>, field: Field, v: Scalar<'de>) {
             }
         }
         Slot::Other => {}
-    }
-}
-
-/// A known field's value: scalars kept, containers skipped (with depth checks) and only named.
-enum Scalar<'de> {
-    Null,
-    Bool,
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Str(Cow<'de, str>),
-    Array,
-    Object,
-}
-
-impl Scalar<'_> {
-    fn kind(&self) -> &'static str {
-        match self {
-            Scalar::Null => "null",
-            Scalar::Bool => "a boolean",
-            Scalar::I64(_) | Scalar::U64(_) => "an integer",
-            Scalar::F64(_) => "a float",
-            Scalar::Str(_) => "a string",
-            Scalar::Array => "an array",
-            Scalar::Object => "an object",
-        }
-    }
-}
-
-fn wrong(ctx: &Ctx, field: Field, expected: &'static str, found: &Scalar) {
-    ctx.defer(DecodeError::WrongType {
-        field: field.key(),
-        expected,
-        found: found.kind(),
-    });
-}
-
-fn non_null(v: Value) -> Option<Value> {
-    (!v.is_null()).then_some(v)
-}
-
-fn string<'de>(ctx: &Ctx, field: Field, v: Scalar<'de>) -> Option<Cow<'de, str>> {
-    match v {
-        Scalar::Str(s) => Some(s),
-        Scalar::Null => None,
-        other => {
-            wrong(ctx, field, "a string", &other);
-            None
-        }
-    }
-}
-
-/// An integer field; like Python, a float with an integral value is accepted.
-fn int(ctx: &Ctx, field: Field, v: Scalar) -> Option<i64> {
-    match v {
-        Scalar::I64(n) => Some(n),
-        Scalar::U64(n) if n <= i64::MAX as u64 => Some(n as i64),
-        Scalar::F64(x) if x.fract() == 0.0 && x.abs() < 9.2e18 => Some(x as i64),
-        Scalar::Null => None,
-        other => {
-            wrong(ctx, field, "an integer (64-bit)", &other);
-            None
-        }
-    }
-}
-
-fn float(ctx: &Ctx, field: Field, v: Scalar) -> Option<f64> {
-    match v {
-        Scalar::F64(x) => Some(x),
-        Scalar::I64(n) => Some(n as f64),
-        Scalar::U64(n) => Some(n as f64),
-        Scalar::Null => None,
-        other => {
-            wrong(ctx, field, "a number", &other);
-            None
-        }
-    }
-}
-
-/// Reads a known field's value as a [`Scalar`].
-#[derive(Clone, Copy)]
-struct FieldSeed<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = Scalar<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldSeed<'_> {
-    type Value = Scalar<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Bool)
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::I64(n))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::U64(n))
-    }
-    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::F64(x))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(s.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Str(Cow::Owned(s)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar<'de>, E> {
-        Ok(Scalar::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
-        skip_seq(self.ctx, seq, 3)?;
-        Ok(Scalar::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
-        skip_map(self.ctx, map, 3)?;
-        Ok(Scalar::Object)
-    }
-}
-
-/// Reads `msg`: a string borrowed where possible, anything else as a `Value` (null as absent).
-#[derive(Clone, Copy)]
-struct MsgSeed<'c> {
-    ctx: &'c Ctx,
-}
-
-impl<'de> DeserializeSeed<'de> for MsgSeed<'_> {
-    type Value = Option<Msg<'de>>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for MsgSeed<'_> {
-    type Value = Option<Msg<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Other(Value::Bool(b))))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Other(Value::from(n))))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Other(Value::from(n))))
-    }
-    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Self::Value, E> {
-        Ok(Number::from_f64(x).map(|n| Msg::Other(Value::Number(n))))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Str(Cow::Borrowed(s))))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Str(Cow::Owned(s.to_string()))))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-        Ok(Some(Msg::Str(Cow::Owned(s))))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let v = ValueSeed {
-            ctx: self.ctx,
-            depth: 2,
-        }
-        .visit_seq(seq)?;
-        Ok(Some(Msg::Other(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let v = ValueSeed {
-            ctx: self.ctx,
-            depth: 2,
-        }
-        .visit_map(map)?;
-        Ok(Some(Msg::Other(v)))
-    }
-}
-
-/// Consumes an array at depth `depth - 1` whose elements sit at `depth`.
-fn skip_seq<'de, A: SeqAccess<'de>>(ctx: &Ctx, mut seq: A, depth: usize) -> Result<(), A::Error> {
-    ctx.enter(depth - 1)?;
-    while seq.next_element_seed(ValueSeed { ctx, depth })?.is_some() {}
-    Ok(())
-}
-
-fn skip_map<'de, A: MapAccess<'de>>(ctx: &Ctx, mut map: A, depth: usize) -> Result<(), A::Error> {
-    ctx.enter(depth - 1)?;
-    while map.next_key::<IgnoredAny>()?.is_some() {
-        map.next_value_seed(ValueSeed { ctx, depth })?;
-    }
-    Ok(())
-}
-
-/// Builds a `serde_json::Value` for a value at nesting `depth`, refusing to go deeper than the limit.
-#[derive(Clone, Copy)]
-struct ValueSeed<'c> {
-    ctx: &'c Ctx,
-    depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Value;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::from(n))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
-        Ok(Value::from(n))
-    }
-    fn visit_f64<E: de::Error>(self, x: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(x).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = ValueSeed {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(v) = seq.next_element_seed(inner)? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.ctx.enter(self.depth)?;
-        let inner = ValueSeed {
-            ctx: self.ctx,
-            depth: self.depth + 1,
-        };
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(inner)?;
-            out.insert(k, v);
-        }
-        Ok(Value::Object(out))
     }
 }
 

@@ -168,25 +168,16 @@ pub fn parse_directive(fmt: &str, start: usize) -> Result<Directive<'_>, Percent
         i += 1;
     }
     let mut width = None;
-    if b.get(i) == Some(&b'*') {
-        width = Some(Count::Star);
-        i += 1;
-    } else if let Some((n, next)) = digits(b, i) {
-        width = Some(Count::Is(n));
+    if let Some((w, next)) = count(b, i) {
+        width = Some(w);
         i = next;
     }
     let mut precision = None;
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        if b.get(i) == Some(&b'*') {
-            precision = Some(Count::Star);
-            i += 1;
-        } else if let Some((n, next)) = digits(b, i) {
-            precision = Some(Count::Is(n));
-            i = next;
-        } else {
-            precision = Some(Count::Is(0));
-        }
+        // A lone `.` means precision 0, as in Python.
+        let (p, next) = count(b, i + 1).unwrap_or((Count::Is(0), i + 1));
+        precision = Some(p);
+        i = next;
     }
     while matches!(b.get(i), Some(b'h' | b'l' | b'L')) {
         i += 1;
@@ -221,6 +212,15 @@ pub fn parse_directive(fmt: &str, start: usize) -> Result<Directive<'_>, Percent
 }
 
 /// Digits at `i` (saturating, so a hostile width cannot overflow), and the index after them.
+/// A width or precision at `b[i]` (`*` or digits) and the index after it.
+fn count(b: &[u8], i: usize) -> Option<(Count, usize)> {
+    if b.get(i) == Some(&b'*') {
+        Some((Count::Star, i + 1))
+    } else {
+        digits(b, i).map(|(n, next)| (Count::Is(n), next))
+    }
+}
+
 fn digits(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
     let start = i;
     let mut n: usize = 0;
@@ -574,6 +574,9 @@ mod tests {
         assert_eq!(one("%g", json!(0.00001)), "1e-05");
         assert_eq!(one("%#.3g", json!(1.0)), "1.00");
         assert_eq!(one("%.0f", json!(2.5)), "2");
+        // A `.` without a number is precision 0, as in Python.
+        assert_eq!(one("%.f", json!(2.5)), "2");
+        assert_eq!(one("%5.s|", json!("abc")), "     |");
         assert_eq!(one("%f", json!(-0.0)), "-0.000000");
         assert_eq!(one("%s", json!(1e16)), "1e+16");
         assert_eq!(one("%s", json!(1e15)), "1000000000000000.0");

@@ -11,20 +11,9 @@ static void log_n(const lf_sender *s, const char *role, const char *what, int n)
     int i;
     for (i = 0; i < n; i++) {
         char msg[64];
-        lf_field fields[2];
-        lf_field f_role = LF_FIELD_STR("role", role);
-        lf_field f_i = LF_FIELD_I64("i", i);
-        lf_record r;
-        fields[0] = f_role;
-        fields[1] = f_i;
-        memset(&r, 0, sizeof r);
-        r.level = LF_LEVEL_INFO;
-        r.logger = "app.fork";
-        r.logger_len = 8;
-        r.msg = msg;
-        r.msg_len = (size_t)snprintf(msg, sizeof msg, "%s %d", what, i);
-        r.fields = fields;
-        r.field_count = 2;
+        lf_field fields[2] = {LF_FIELD_STR("role", role), LF_FIELD_I64("i", i)};
+        size_t len = (size_t)snprintf(msg, sizeof msg, "%s %d", what, i);
+        lf_record r = info_record("app.fork", msg, len, fields, 2);
         CHECK_RC(lf_log_record(s, &r), LF_OK);
     }
 }

@@ -84,10 +84,7 @@ int main(int argc, char **argv) {
     CHECK_RC(lf_log(s, LF_LEVEL_INFO, "app.plain", 9, "plain msg", 9), LF_OK);
 
     /* A file without a line, and a record made on another thread: lineno and thread are left out. */
-    memset(&r, 0, sizeof r);
-    r.level = LF_LEVEL_INFO;
-    r.msg = "elsewhere";
-    r.msg_len = 9;
+    r = info_record("app.worker", "elsewhere", 9, NULL, 0);
     r.file = "Worker.java";
     r.file_len = 11;
     r.line = 0;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "logfunnel.h"
 
@@ -38,15 +39,33 @@ static inline lf_sender *test_sender(const char *endpoint) {
     return s;
 }
 
+/* An INFO record from `logger` with `msg` (`msg_len` bytes) and `count` fields; nothing else set. */
+static inline lf_record info_record(const char *logger, const char *msg, size_t msg_len,
+                                    const lf_field *fields, size_t count) {
+    lf_record r;
+    memset(&r, 0, sizeof r);
+    r.level = LF_LEVEL_INFO;
+    r.logger = logger;
+    r.logger_len = strlen(logger);
+    r.msg = msg;
+    r.msg_len = msg_len;
+    r.fields = fields;
+    r.field_count = count;
+    return r;
+}
+
 /* Prints the counters as one line: "<tag> enqueued=N sent=N ..." for the Rust side to parse. */
 static inline void print_stats(const char *tag, const lf_sender *s) {
     lf_stats st;
     CHECK_RC(lf_get_stats(s, &st), LF_OK);
     printf("%s enqueued=%" PRIu64 " sent=%" PRIu64 " dropped=%" PRIu64
            " dropped_queue_full=%" PRIu64 " dropped_closed=%" PRIu64
-           " dropped_at_close=%" PRIu64 " filtered=%" PRIu64 " depth=%" PRIu64 " connected=%u\n",
+           " dropped_at_close=%" PRIu64 " filtered=%" PRIu64 " depth=%" PRIu64 " connected=%u"
+           " acknowledging=%u acknowledged=%" PRIu64 " unacknowledged=%" PRIu64 " resent=%" PRIu64
+           "\n",
            tag, st.enqueued, st.sent, st.dropped, st.dropped_queue_full, st.dropped_closed,
-           st.dropped_at_close, st.filtered, st.depth, (unsigned)st.connected);
+           st.dropped_at_close, st.filtered, st.depth, (unsigned)st.connected,
+           (unsigned)st.acknowledging, st.acknowledged, st.unacknowledged, st.resent);
     fflush(stdout);
 }
 

@@ -21,20 +21,9 @@ static void *run(void *arg) {
     pthread_setname_np(pthread_self(), name);
     for (i = 0; i < w->count; i++) {
         char msg[48];
-        lf_field fields[2];
-        lf_field f_t = LF_FIELD_I64("t", w->index);
-        lf_field f_i = LF_FIELD_I64("i", i);
-        lf_record r;
-        fields[0] = f_t;
-        fields[1] = f_i;
-        memset(&r, 0, sizeof r);
-        r.level = LF_LEVEL_INFO;
-        r.logger = "app.threads";
-        r.logger_len = strlen(r.logger);
-        r.msg = msg;
-        r.msg_len = (size_t)snprintf(msg, sizeof msg, "t%d-%d", w->index, i);
-        r.fields = fields;
-        r.field_count = 2;
+        lf_field fields[2] = {LF_FIELD_I64("t", w->index), LF_FIELD_I64("i", i)};
+        size_t len = (size_t)snprintf(msg, sizeof msg, "t%d-%d", w->index, i);
+        lf_record r = info_record("app.threads", msg, len, fields, 2);
         if (lf_log_record(w->sender, &r) != LF_OK) {
             w->not_ok++;
         }

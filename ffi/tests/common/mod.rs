@@ -185,12 +185,19 @@ pub fn run_command(mut cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> O
 
 /// Runs a program and fails the test unless it exits with status 0; returns its standard output.
 pub fn run_ok(exe: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
-    let out = run(exe, args, stdin, Duration::from_secs(120));
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    run_command_ok(cmd, stdin, Duration::from_secs(120))
+}
+
+/// [`run_ok`] for a prepared command (environment, working directory).
+pub fn run_command_ok(cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> String {
+    let what = format!("{cmd:?}");
+    let out = run_command(cmd, stdin, limit);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "{} {args:?} failed with {}\nstdout:\n{stdout}\nstderr:\n{}",
-        exe.display(),
+        "{what} failed with {}\nstdout:\n{stdout}\nstderr:\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );

@@ -97,3 +97,48 @@ pub fn this_thread_id() -> i64 {
     // SAFETY: no preconditions.
     (unsafe { libc::pthread_self() }) as i64
 }
+
+/// The fields the logger and the layer map alike, for the record both "every field" tests log
+/// first: `info` with `user = 42, ratio = 0.5, ok = true, who = "bob", big = u128::MAX,
+/// name = "shadow"` and the message "signed in {}" with "alice", at `file:line` in `module`, on this
+/// thread.
+pub fn assert_shared_fields(r: &Value, module: &str, file: &str, line: u32) {
+    assert_eq!(r["name"], module);
+    assert_eq!(r["msg"], "signed in alice");
+    assert_eq!(
+        (r["levelno"].clone(), r["levelname"].clone()),
+        (serde_json::json!(20), serde_json::json!("INFO"))
+    );
+    assert_eq!(r["pathname"], file);
+    assert_eq!(r["module"], module);
+    assert_eq!(r["lineno"], line);
+    assert_eq!(r["user"], 42);
+    assert_eq!(r["ratio"], 0.5);
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["who"], "bob");
+    assert_eq!(r["big"], u128::MAX.to_string());
+    assert_eq!(r["extra.name"], "shadow", "a schema key is renamed");
+    assert_eq!(r["lang"], "rust");
+    assert_eq!(r["process"], std::process::id());
+    assert_eq!(r["thread"], this_thread_id());
+    assert_eq!(r["threadName"], std::thread::current().name().unwrap());
+}
+
+/// The first five records were logged at INFO, TRACE, DEBUG, WARNING and ERROR, in that order.
+pub fn assert_five_levels(records: &[Value]) {
+    let levels: Vec<(Value, Value)> = records[..5]
+        .iter()
+        .map(|r| (r["levelno"].clone(), r["levelname"].clone()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (20, "INFO"),
+            (5, "TRACE"),
+            (10, "DEBUG"),
+            (30, "WARNING"),
+            (40, "ERROR")
+        ]
+        .map(|(n, s)| (serde_json::json!(n), serde_json::json!(s)))
+    );
+}

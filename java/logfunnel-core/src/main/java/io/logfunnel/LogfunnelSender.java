@@ -269,9 +269,12 @@ public final class LogfunnelSender implements AutoCloseable {
             for (int i = 0; i < 10; i++) {
                 v[i] = m.get(JAVA_LONG, i * 8L);
             }
-            int connected = m.get(JAVA_INT, Native.STATS.byteOffset(
-                    java.lang.foreign.MemoryLayout.PathElement.groupElement("connected")));
-            return new SenderStats(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], connected != 0);
+            return new SenderStats(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                    m.get(JAVA_INT, Native.S_CONNECTED) != 0,
+                    m.get(JAVA_INT, Native.S_ACKNOWLEDGING) != 0,
+                    m.get(JAVA_LONG, Native.S_ACKNOWLEDGED),
+                    m.get(JAVA_LONG, Native.S_UNACKNOWLEDGED),
+                    m.get(JAVA_LONG, Native.S_RESENT));
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

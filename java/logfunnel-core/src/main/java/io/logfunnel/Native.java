@@ -75,7 +75,10 @@ final class Native {
             JAVA_LONG.withName("depth"),
             JAVA_LONG.withName("dropped"),
             JAVA_INT.withName("connected"),
-            MemoryLayout.paddingLayout(4)).withName("lf_stats");
+            JAVA_INT.withName("acknowledging"),
+            JAVA_LONG.withName("acknowledged"),
+            JAVA_LONG.withName("unacknowledged"),
+            JAVA_LONG.withName("resent")).withName("lf_stats");
 
     // Byte offsets, so the hot path writes plain longs and ints.
     static final long F_KEY = off(FIELD, "key");
@@ -99,6 +102,12 @@ final class Native {
     static final long R_THREAD_NAME = off(RECORD, "thread_name");
     static final long R_THREAD_ID = off(RECORD, "thread_id");
     static final long R_CREATED = off(RECORD, "created");
+
+    static final long S_CONNECTED = off(STATS, "connected");
+    static final long S_ACKNOWLEDGING = off(STATS, "acknowledging");
+    static final long S_ACKNOWLEDGED = off(STATS, "acknowledged");
+    static final long S_UNACKNOWLEDGED = off(STATS, "unacknowledged");
+    static final long S_RESENT = off(STATS, "resent");
 
     /** {@code lf_field_kind} values. */
     static final int FIELD_STRING = 0;

@@ -14,6 +14,12 @@ package io.logfunnel;
  * @param depth records waiting to be sent now
  * @param dropped all dropped records (the four {@code dropped*} counters added up)
  * @param connected XPUB mode: whether the collector has subscribed; always false in PUSH mode
+ * @param acknowledging whether the sender speaks the acknowledged protocol (it heard a collector
+ *     announce itself, and keeps each record until the collector acknowledges it); false against an
+ *     older collector, a plain {@code SUB} listener, and in PUSH mode
+ * @param acknowledged records the collector acknowledged (every sink taking them wrote them)
+ * @param unacknowledged records sent and kept until an acknowledgement covers them, now
+ * @param resent records sent again (after a resend request, a collector restart or the ack timeout)
  */
 public record SenderStats(
         long enqueued,
@@ -26,4 +32,8 @@ public record SenderStats(
         long filtered,
         long depth,
         long dropped,
-        boolean connected) {}
+        boolean connected,
+        boolean acknowledging,
+        long acknowledged,
+        long unacknowledged,
+        long resent) {}

@@ -217,6 +217,10 @@ class SenderTest extends WithCollector {
         assertFalse(s.flush(Duration.ofMillis(200)));
         assertFalse(s.close(Duration.ofMillis(200)));
         assertFalse(s.close(Duration.ofMillis(200)), "a second close reports the first one's result");
-        assertEquals(10, s.stats().droppedAtClose());
+        SenderStats st = s.stats();
+        assertEquals(10, st.droppedAtClose());
+        assertFalse(st.acknowledging(), "nobody announced itself");
+        assertEquals(0, st.acknowledged());
+        assertEquals(0, st.resent());
     }
 }
