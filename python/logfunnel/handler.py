@@ -164,9 +164,11 @@ class Handler(logging.Handler):
             self.handleError(record)
 
     def flush(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
-        """Waits until every queued record is handed to the socket, at most ``timeout`` seconds;
-        without ``timeout``, at most ``exit_timeout`` without progress (``EXIT_MAX_WAIT`` in all).
-        Returns True if everything was handed over."""
+        """Waits until every record is delivered, at most ``timeout`` seconds; without ``timeout``, at
+        most ``exit_timeout`` without progress (``EXIT_MAX_WAIT`` in all). Delivered means
+        acknowledged by the collector (every sink taking it wrote it) when it speaks acknowledged
+        delivery, as a default collector does; handed to the socket for a v1 listener. Returns True
+        if everything was delivered."""
         if timeout is not None:
             return self._native.flush(float(timeout))
         ok = self._native.flush_idle(self.exit_timeout, EXIT_MAX_WAIT)
@@ -211,7 +213,12 @@ class Handler(logging.Handler):
                 )
                 if s.get(key)
             ]
-            if not delivered and not s.get("dropped_at_close"):
+            if s.get("acknowledging") and s.get("unacknowledged"):
+                reasons.append(
+                    "%d sent but never acknowledged (the collector may or may not have written them)"
+                    % s["unacknowledged"]
+                )
+            elif not delivered and not s.get("dropped_at_close") and not s.get("acknowledging"):
                 reasons.append("an unknown number still inside ZeroMQ when its linger ran out")
             if not reasons:
                 return

@@ -419,3 +419,36 @@ def test_network_cut_for_forty_seconds_loses_nothing(tmp_path):
         finally:
             c.close()
     assert sum(check_file(out, [result], n).values()) == 0
+
+
+FROZEN = textwrap.dedent(
+    """
+    import logging, os, signal, sys, logfunnel
+    handler = logfunnel.Handler(sys.argv[1])
+    log = logging.getLogger("frozen")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    for i in range(100):
+        log.info("before %d", i)
+    assert handler.flush(timeout=60), handler.stats()
+    os.kill(int(sys.argv[2]), signal.SIGSTOP)  # the collector stops answering, its sockets stay open
+    for i in range(50):
+        log.info("while frozen %d", i)
+    assert not handler.flush(timeout=0.5), handler.stats()
+    st = handler.stats()
+    assert st["acknowledging"] and st["acknowledged"] == 100 and st["unacknowledged"] == 50, st
+    handler.close(timeout=0.2)
+    """
+)
+
+
+def test_close_reports_records_sent_and_never_acknowledged(tmp_path, collector_proc):
+    c = collector_proc
+    c.start()
+    try:
+        proc = run_script(tmp_path, FROZEN, c.endpoint, str(c.proc.pid), timeout=120)
+    finally:
+        c.proc.send_signal(signal.SIGCONT)
+    lines = [l for l in proc.stderr.splitlines() if "not delivered to" in l]
+    assert len(lines) == 1, proc.stderr
+    assert "50 sent but never acknowledged" in lines[0], lines[0]
