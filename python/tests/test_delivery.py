@@ -109,14 +109,28 @@ class Collector:
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self) -> None:
+        """Starts the collector and waits until it says it is ready (its signal handlers are in
+        place, so a SIGTERM right after is a clean stop)."""
         argv = [collector_exe(), "--config", str(self.config)]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]
+        ready_before = self.ready_lines()
         self.proc = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
             stderr=open(self.stderr_path, "ab"),
         )
+        deadline = time.monotonic() + 60
+        while self.ready_lines() == ready_before:
+            assert self.proc.poll() is None, self.stderr()
+            assert time.monotonic() < deadline, "the collector did not get ready: " + self.stderr()
+            time.sleep(0.01)
+
+    def ready_lines(self) -> int:
+        try:
+            return self.stderr().count("logfunnel-collector: ready")
+        except FileNotFoundError:
+            return 0
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -29,10 +29,15 @@ use super::io_context;
 /// burst of records costs one `write(2)`.
 pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
 
-/// Opens `path` for appending, creating it (mode 0666 minus umask) but not its directory: a
-/// missing directory is a configuration error to report at start.
+/// Opens `path` for appending (and reading: a torn last line is looked for), creating it (mode 0666
+/// minus umask) but not its directory: a missing directory is a configuration error to report at
+/// start.
 pub(crate) fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
 }
 
 /// One open file and the records not yet handed to the OS. See the [module docs](self).
@@ -54,6 +59,11 @@ impl Appender {
     pub(crate) fn open(path: &Path) -> io::Result<(Appender, u64)> {
         let file = open_append(path)?;
         let meta = file.metadata()?;
+        let len = if meta.is_file() {
+            cut_torn_tail(&file, meta.len(), path)?
+        } else {
+            meta.len()
+        };
         let out = Appender {
             file,
             regular: meta.is_file(),
@@ -61,7 +71,7 @@ impl Appender {
             ends: Vec::new(),
             cut_to: None,
         };
-        Ok((out, meta.len()))
+        Ok((out, len))
     }
 
     /// Whether the file is a regular file (not `/dev/null`, a FIFO, a terminal).
@@ -165,10 +175,54 @@ impl Appender {
         debug_assert!(self.buf.is_empty() && self.cut_to.is_none());
         let file = open_append(path)?;
         let meta = file.metadata()?;
+        let len = if meta.is_file() {
+            cut_torn_tail(&file, meta.len(), path)?
+        } else {
+            meta.len()
+        };
         self.file = file;
         self.regular = meta.is_file();
-        Ok(meta.len())
+        Ok(len)
     }
+}
+
+/// A file that does not end with a newline was left by a collector killed in the middle of a
+/// write (SIGKILL can stop a `write(2)` part way): its last record is torn. It is cut off, so the
+/// next record starts on a line of its own; that record was never acknowledged (acks follow a
+/// complete flush), so an acknowledging sender sends it again. Returns the file's new length.
+fn cut_torn_tail(file: &File, len: u64, path: &Path) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    const CHUNK: u64 = 64 * 1024;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, len - 1)?;
+    if last[0] == b'\n' {
+        return Ok(len);
+    }
+    // Find the last newline, reading backwards.
+    let mut end = len;
+    let mut keep = 0;
+    let mut chunk = vec![0u8; CHUNK as usize];
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let part = &mut chunk[..(end - start) as usize];
+        file.read_exact_at(part, start)?;
+        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
+            keep = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    file.set_len(keep)?;
+    eprintln!(
+        "{}: {}: cut a partial last line of {} bytes (left by a collector that was killed while writing)",
+        crate::warn::PREFIX,
+        path.display(),
+        len - keep
+    );
+    Ok(keep)
 }
 
 /// Dropping a sink writes what it still holds, as a `BufWriter` would; there is nobody left to
@@ -250,6 +304,33 @@ mod tests {
         fs::write(&filler, vec![0u8; 8192]).unwrap();
         let log = fs.path("app.log");
         Some((fs, filler, log))
+    }
+
+    #[test]
+    fn a_torn_last_line_left_by_a_crash_is_cut_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        for (before, after) in [
+            (&b"one\ntwo\nthr"[..], &b"one\ntwo\nnext\n"[..]),
+            (b"no newline at all", b"next\n"),
+            (b"whole\n", b"whole\nnext\n"),
+            (b"", b"next\n"),
+        ] {
+            let path = dir.path().join("torn.log");
+            fs::write(&path, before).unwrap();
+            let (mut out, len) = Appender::open(&path).unwrap();
+            assert_eq!(len as usize, after.len() - b"next\n".len());
+            out.push("next");
+            out.flush(&path).unwrap();
+            drop(out);
+            assert_eq!(fs::read(&path).unwrap(), after);
+        }
+        // Longer than one read-back chunk.
+        let path = dir.path().join("long.log");
+        let mut long = b"first\n".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 200_000));
+        fs::write(&path, &long).unwrap();
+        let (_, len) = Appender::open(&path).unwrap();
+        assert_eq!((len, fs::read(&path).unwrap()), (6, b"first\n".to_vec()));
     }
 
     #[test]
