@@ -343,8 +343,13 @@ pub(super) fn run_collector(a: RunArgs) -> i32 {
             return 1;
         }
     };
-    for ep in collector.bind_endpoints() {
-        eprintln!("{PREFIX}: listening on {ep} (SUB)");
+    for (i, ep) in collector.bind_endpoints().iter().enumerate() {
+        match collector.ack_endpoints().get(i) {
+            Some(ack) => {
+                eprintln!("{PREFIX}: listening on {ep} (SUB; acknowledged delivery on {ack})")
+            }
+            None => eprintln!("{PREFIX}: listening on {ep} (SUB)"),
+        }
     }
     for ep in collector.pull_endpoints() {
         eprintln!("{PREFIX}: listening on {ep} (PULL)");

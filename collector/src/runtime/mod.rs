@@ -83,6 +83,7 @@ pub struct Summary {
 pub struct RunningCollector {
     bind_endpoints: Vec<String>,
     pull_endpoints: Vec<String>,
+    ack_endpoints: Vec<String>,
     tail_endpoint: Option<String>,
     metrics_addr: Option<SocketAddr>,
     shutdown: Shutdown,
@@ -207,6 +208,7 @@ pub fn start_with(config: Config, shutdown: Shutdown) -> Result<RunningCollector
     Ok(RunningCollector {
         bind_endpoints,
         pull_endpoints,
+        ack_endpoints: router_endpoints,
         tail_endpoint,
         metrics_addr,
         shutdown,
@@ -300,6 +302,12 @@ fn last_endpoint(s: &zmq::Socket) -> Option<String> {
 }
 
 impl RunningCollector {
+    /// The ack `ROUTER`s' endpoints as bound (acknowledged delivery), one per `bind` endpoint, in
+    /// order; empty with `acknowledge = false`.
+    pub fn ack_endpoints(&self) -> &[String] {
+        &self.ack_endpoints
+    }
+
     /// Every receiving endpoint as bound (`tcp://127.0.0.1:41234` for a configured port 0): the `bind`
     /// ones, then the `pull` ones.
     pub fn endpoints(&self) -> Vec<String> {
