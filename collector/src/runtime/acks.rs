@@ -224,16 +224,20 @@ impl Acks {
         self.dirty || !self.pending.is_empty() || self.watermarks.has_due_acks()
     }
 
-    /// When the next commit may happen: while busy, `ack_interval` after the last or once
-    /// [`COMMIT_RECORDS`] were admitted; never sooner than ten times the last save's duration (so
-    /// saving takes at most a tenth of the writer's time).
+    /// When the next commit may happen. Commits are spaced by ten times the last save's duration,
+    /// so saving a large table takes at most a tenth of the writer's time, and while busy also by
+    /// `ack_interval`; but once [`COMMIT_RECORDS`] were admitted the spacing is one save's duration
+    /// only, so what a crash can make senders resend twice stays near that many records however
+    /// slow the disk is.
     pub(super) fn next_commit(&self, busy: bool) -> Instant {
-        let wait = if busy && self.since_commit < COMMIT_RECORDS {
-            self.interval
+        let spacing = if self.since_commit >= COMMIT_RECORDS {
+            self.last_save
+        } else if busy {
+            (self.last_save * 10).max(self.interval)
         } else {
-            Duration::ZERO
+            self.last_save * 10
         };
-        self.last_commit + (self.last_save * 10).max(wait)
+        self.last_commit + spacing
     }
 
     /// Settles what every sink has settled (`settled[i]` = records sink `i` has settled so far),

@@ -30,6 +30,11 @@ const MAX_BATCH_BYTES: usize = 1024 * 1024;
 const POLL_MS: i64 = 50;
 /// During the drain, the sockets are read until they have been quiet this long.
 const DRAIN_QUIET: Duration = Duration::from_millis(200);
+/// `ZMQ_RCVHWM` of an ack `ROUTER`, in batches per connection: a batch holds up to 1,024 records
+/// (256 KiB), so `rcvhwm` (counted in messages, sized for one-record frames) would let libzmq hold
+/// hundreds of MiB per sender. Senders keep their records until acknowledged, so a small pipe costs
+/// nothing but memory saved.
+const ACK_RCVHWM: i32 = 16;
 /// Frames of one message kept for the decoder; the rest are read and discarded (no record has more
 /// than two, so the decoder refuses such a message anyway).
 const MAX_FRAMES: usize = 4;
@@ -93,7 +98,7 @@ fn bind_router(
         source: e.source,
     };
     let socket =
-        transport::ack_router(ctx, config.rcvhwm, max_batch_bytes(config)).map_err(bind_err)?;
+        transport::ack_router(ctx, ACK_RCVHWM, max_batch_bytes(config)).map_err(bind_err)?;
     // The same CURVE server and allowlist as the SUB: batches are records too.
     security.apply(&socket).map_err(bind_err)?;
     let endpoint = transport::bind(&socket, &ep).map_err(bind_err)?;

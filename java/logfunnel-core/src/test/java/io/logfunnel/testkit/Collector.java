@@ -72,11 +72,12 @@ public final class Collector implements AutoCloseable {
                 bind = ["tcp://127.0.0.1:%d"]
                 pull = ["tcp://127.0.0.1:%d"]
                 flush_interval_ms = 50
+                state_dir = "%s"
 
                 [[sink]]
                 kind = "jsonl"
                 path = "%s"
-                """.formatted(port, pullPort, jsonl.toAbsolutePath().toString().replace("\\", "\\\\")) + extraToml);
+                """.formatted(port, pullPort, toml(dir.resolve("state")), toml(jsonl)) + extraToml);
         Process p = new ProcessBuilder(binary().toString(), "--config", config.toString())
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
@@ -86,6 +87,11 @@ public final class Collector implements AutoCloseable {
         c.awaitListening(port, Duration.ofSeconds(20));
         c.awaitListening(pullPort, Duration.ofSeconds(20));
         return c;
+    }
+
+    /** A path as the inside of a TOML basic string. */
+    private static String toml(Path p) {
+        return p.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     private static int freePort() throws IOException {
