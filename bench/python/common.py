@@ -157,14 +157,17 @@ def wait_for_lines(
     quiet: float = 3.0,
     timeout: float = 600.0,
     poll: float = 0.01,
+    count=None,
 ) -> Arrival:
     """Polls the total size of the log files until every expected line is there.
 
     `end` is the time of the last size change seen (to within `poll`). Lines are counted only when the
     size has been still for `settle` seconds and `senders_done()` is true, so the polling costs almost
     nothing while records flow. Lossy approaches never reach `expected`: after `quiet` seconds with no
-    growth we stop and report what arrived.
+    growth we stop and report what arrived. `count(directory)` says how many records the files hold
+    (default: their lines; an OTLP peer's JSON output holds many records per line).
     """
+    counter = count or count_lines
     start = time.perf_counter()
     last_size = -1
     last_change = start
@@ -179,13 +182,13 @@ def wait_for_lines(
             still = now - last_change
             if still >= settle and counted_size != size:
                 counted_size = size
-                n = count_lines(directory)
+                n = counter(directory)
                 if n >= expected:
                     return Arrival(last_change, n, True)
             if still >= quiet:
-                return Arrival(last_change, count_lines(directory), False)
+                return Arrival(last_change, counter(directory), False)
         if now - start > timeout:
-            return Arrival(last_change, count_lines(directory), False)
+            return Arrival(last_change, counter(directory), False)
         time.sleep(poll)
 
 
@@ -238,10 +241,14 @@ def collector_toml(
     backup_count: int,
     state_dir: str = "",
     acknowledge: bool = True,
+    sinks: str = "",
+    curve_secret_key_file: str = "",
+    curve_allow: list[str] = (),
 ) -> str:
     """A collector config with one formatted rotating file sink. `state_dir` keeps the delivery
     watermarks (as a default collector does in its own directory); `acknowledge = False` is the v1
-    path, the baseline of acknowledged delivery."""
+    path, the baseline of acknowledged delivery. `sinks` (TOML `[[sink]]` tables) replaces the rotating
+    file sink; `curve_secret_key_file` with `curve_allow` (senders' public keys) turns on `[curve]`."""
     lines = [
         f"bind = [{', '.join(toml_str(b) for b in bind)}]",
         f"pull = [{', '.join(toml_str(p) for p in pull)}]",
@@ -249,6 +256,17 @@ def collector_toml(
         f"state_dir = {toml_str(state_dir)}",
         f"acknowledge = {'true' if acknowledge else 'false'}",
         "",
+    ]
+    if curve_secret_key_file:
+        lines += [
+            "[curve]",
+            f"secret_key_file = {toml_str(curve_secret_key_file)}",
+            f"allow = [{', '.join(toml_str(k) for k in curve_allow)}]",
+            "",
+        ]
+    if sinks:
+        return "\n".join(lines) + "\n" + sinks
+    lines += [
         "[[sink]]",
         'kind = "rotating_file"',
         f"path = {toml_str(path)}",
@@ -263,7 +281,18 @@ class Collector:
     """The collector as a separate process, configured by a TOML file."""
 
     def __init__(
-        self, workdir: Path, out_dir: Path, *, bind=(), pull=(), max_bytes, backup_count, acknowledge=True
+        self,
+        workdir: Path,
+        out_dir: Path,
+        *,
+        bind=(),
+        pull=(),
+        max_bytes,
+        backup_count,
+        acknowledge=True,
+        sinks="",
+        curve_secret_key_file="",
+        curve_allow=(),
     ):
         stamp = time.monotonic_ns()
         self.config = workdir / f"collector-{stamp}.toml"
@@ -276,6 +305,9 @@ class Collector:
                 backup_count=backup_count,
                 state_dir=str(workdir / f"state-{stamp}"),
                 acknowledge=acknowledge,
+                sinks=sinks,
+                curve_secret_key_file=curve_secret_key_file,
+                curve_allow=list(curve_allow),
             )
         )
         self.stderr_path = workdir / f"collector-{time.monotonic_ns()}.stderr"

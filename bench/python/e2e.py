@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import Collector, Sample, free_port, one_line, wait_for_lines
+from keys import CurveKeys
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,6 +32,8 @@ LABELS = {
     "clh": "concurrent-log-handler",
     "loguru": "loguru enqueue=True",
 }
+#: Item 7 only: the collector process with `[curve]`, every worker's Handler with the keys.
+CURVE_LABELS = {"logfunnel-curve": "logfunnel with CURVE (collector process)"}
 #: Approaches that promise not to lose records (for the "best baseline" comparison all are shown).
 LOSSLESS = {"logfunnel", "logfunnel-serve", "mpqueue", "clh", "loguru"}
 
@@ -122,6 +125,7 @@ def run_once(
     max_bytes: int,
     backup_count: int,
     grace: float = 0.3,
+    curve: CurveKeys | None = None,
 ) -> dict:
     out = workdir / f"out-{approach}-{procs}-{time.monotonic_ns()}"
     out.mkdir()
@@ -140,12 +144,18 @@ def run_once(
     app = None
     result = {"approach": approach, "procs": procs}
     try:
-        if approach in ("logfunnel", "logfunnel-serve"):
+        if approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve"):
             endpoint = f"tcp://127.0.0.1:{free_port()}"
             cmd += ["--endpoint", endpoint]
-            if approach == "logfunnel":
+            secure = {}
+            if approach == "logfunnel-curve":
+                if curve is None:
+                    raise ValueError("logfunnel-curve needs CURVE keys")
+                cmd += curve.sender_args()
+                secure = curve.collector_kwargs()
+            if approach != "logfunnel-serve":
                 collector = Collector(
-                    workdir, out, bind=[endpoint], max_bytes=max_bytes, backup_count=backup_count
+                    workdir, out, bind=[endpoint], max_bytes=max_bytes, backup_count=backup_count, **secure
                 )
         if approach == "cookbook":
             cmd += ["--ports", ",".join(str(free_port()) for _ in range(procs))]
@@ -194,6 +204,7 @@ def run(
     max_bytes: int,
     backup_count: int,
     grace: float = 0.3,
+    curve: CurveKeys | None = None,
     progress=print,
 ) -> dict[tuple[str, int], Case]:
     cases = {(a, p): Case(a, p) for p in procs_list for a in approaches}
@@ -211,6 +222,7 @@ def run(
                         max_bytes=max_bytes,
                         backup_count=backup_count,
                         grace=grace,
+                        curve=curve,
                     )
                     c = cases[(a, p)]
                     if "wall" in res:

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import LINE_FORMAT, LOGURU_FORMAT  # noqa: E402
 
-APPROACHES = ["logfunnel", "logfunnel-serve", "cookbook", "mpqueue", "clh", "loguru"]
+APPROACHES = ["logfunnel", "logfunnel-serve", "logfunnel-curve", "cookbook", "mpqueue", "clh", "loguru"]
 
 
 def formatter() -> logging.Formatter:
@@ -37,10 +37,13 @@ def worker_setup(args, index: int, shared):
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     log = logging.getLogger("bench.worker")
-    if args.approach in ("logfunnel", "logfunnel-serve"):
+    if args.approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve"):
         import logfunnel
 
-        root.addHandler(logfunnel.Handler(args.endpoint))
+        secure = {}
+        if args.approach == "logfunnel-curve":
+            secure = {"curve_server_key": args.curve_server_key, "curve_secret_key": args.curve_secret_key}
+        root.addHandler(logfunnel.Handler(args.endpoint, **secure))
     elif args.approach == "cookbook":
         from baselines import cookbook_handler
 
@@ -159,6 +162,8 @@ def main() -> None:
     p.add_argument("--records", type=int, required=True)
     p.add_argument("--path", required=True)
     p.add_argument("--endpoint", default="")
+    p.add_argument("--curve-server-key", help="logfunnel-curve: the collector's public key file")
+    p.add_argument("--curve-secret-key", help="logfunnel-curve: the sender's secret key file")
     p.add_argument("--ports", type=lambda s: [int(x) for x in s.split(",") if x], default=[])
     p.add_argument("--max-bytes", type=int, default=16 << 20)
     p.add_argument("--backup-count", type=int, default=1000)

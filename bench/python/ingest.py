@@ -12,6 +12,9 @@ On a 2-CPU machine the blasters and their libzmq threads share the CPUs with wha
 the most any collector could reach with these senders here. Its records/s runs from the start signal to
 the last message received (the sink's own clock); its RSS and CPU are the sink's (getrusage).
 `run` alternates the order of the cases from run to run, so neither always goes first.
+
+A case may also say where the collector writes (`output`: e.g. an OTLP peer, item 6) and that every
+connection uses CURVE (`curve`: the collector with `[curve]`, the blasters with its keys, item 7).
 """
 
 from __future__ import annotations
@@ -25,8 +28,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Optional, Protocol
 
 from common import Collector, Sample, blaster_command, free_port, one_line, wait_for_lines
+from keys import CurveKeys
+
+
+class Output(Protocol):
+    """Where one collector run writes, other than the default rotating file in the run's folder."""
+
+    #: the `[[sink]]` tables of the collector's config
+    sinks: str
+    #: the folder the records land in, polled until they are all there
+    directory: Path
+    #: records in that folder (None: its lines)
+    count: Optional[Callable[[Path], int]]
+
+    def usage(self) -> Optional[dict]:
+        """`proc_usage` of a receiving process of its own (an OTLP peer), else None."""
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -50,6 +71,12 @@ class IngestCase:
     rate_by_run: dict[int, float] = field(default_factory=dict)
     #: the blasters' CPU time (all processes) per record
     blaster_cpu_us_per_record: Sample = field(default_factory=Sample)
+    #: Builds the run's output from (workdir, the run's folder); None: the formatted rotating file.
+    output: Optional[Callable[[Path, Path], Output]] = None
+    #: CURVE on every connection (collector `[curve]`, blasters with the keys); None: plaintext.
+    curve: Optional[CurveKeys] = None
+    #: CPU time of the output's own process (an OTLP peer) per record
+    peer_cpu_us_per_record: Sample = field(default_factory=Sample)
 
 
 def start_blasters(case: IngestCase, endpoint: str, per_proc: int) -> list[subprocess.Popen]:
@@ -66,7 +93,8 @@ def start_blasters(case: IngestCase, endpoint: str, per_proc: int) -> list[subpr
                     "--sockets", str(case.sockets_per_proc),
                     "--msg-bytes", str(case.msg_bytes),
                     "--id", str(k),
-                ],  # fmt: skip
+                ]  # fmt: skip
+                + (case.curve.sender_args() if case.curve else []),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -176,28 +204,44 @@ def run_collector(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
     out.mkdir()
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     line_bytes = case.msg_bytes + 80
-    collector = Collector(
-        workdir,
-        out,
-        bind=[endpoint] if case.mode in ("xpub", "batch") else [],
-        pull=[endpoint] if case.mode == "push" else [],
-        max_bytes=max(64 << 20, line_bytes * 4),
-        backup_count=10_000,
-    )
+    result: dict = {}
+    try:
+        output = case.output(workdir, out) if case.output else None
+    except Exception as e:
+        shutil.rmtree(out, ignore_errors=True)
+        return {"error": f"output: {e}"}
+    collector = None
     per_proc = case.records // case.procs
     expected = per_proc * case.procs
     blasters: list[subprocess.Popen] = []
-    result: dict = {}
     try:
+        collector = Collector(
+            workdir,
+            out,
+            bind=[endpoint] if case.mode in ("xpub", "batch") else [],
+            pull=[endpoint] if case.mode == "push" else [],
+            max_bytes=max(64 << 20, line_bytes * 4),
+            backup_count=10_000,
+            sinks=output.sinks if output else "",
+            **(case.curve.collector_kwargs() if case.curve else {}),
+        )
         blasters = start_blasters(case, endpoint, per_proc)
         time.sleep(0.1)
         before = collector.usage()
+        peer_before = output.usage() if output else None
         t0 = time.perf_counter()
         release(blasters)
         reports: list[str] = []
         reaping = reaper(blasters, reports)
-        arrival = wait_for_lines(out, expected, lambda: not reaping.is_alive(), quiet=quiet)
+        arrival = wait_for_lines(
+            output.directory if output else out,
+            expected,
+            lambda: not reaping.is_alive(),
+            quiet=quiet,
+            count=output.count if output else None,
+        )
         after = collector.usage()
+        peer_after = output.usage() if output else None
         wall = arrival.end - t0
         result = {
             "rate": arrival.lines / wall if wall > 0 else float("nan"),
@@ -207,14 +251,19 @@ def run_collector(case: IngestCase, workdir: Path, *, quiet: float) -> dict:
             "lines": arrival.lines,
             "wall": wall,
         }
+        if peer_before and peer_after:
+            result["peer_cpu_s"] = peer_after["cpu_s"] - peer_before["cpu_s"]
         blaster_summary(blasters, reports, result)
     except Exception as e:  # one failed case must not stop the benchmark
         result["error"] = str(e)
     finally:
         kill_all(blasters)
-        rc = collector.stop()
-        if rc not in (0, None) and "error" not in result:
-            result["error"] = f"collector exit code {rc}: {collector.stderr_tail()}"
+        if collector is not None:
+            rc = collector.stop()
+            if rc not in (0, None) and "error" not in result:
+                result["error"] = f"collector exit code {rc}: {collector.stderr_tail()}"
+        if output is not None:
+            output.stop()
         shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -233,6 +282,8 @@ def run(cases: list[IngestCase], runs: int, *, quiet: float, progress=print) -> 
                     c.hwm_mib.add(res["hwm_kib"] / 1024)
                     if res["lines"]:
                         c.cpu_us_per_record.add(res["cpu_s"] / res["lines"] * 1e6)
+                        if "peer_cpu_s" in res:
+                            c.peer_cpu_us_per_record.add(res["peer_cpu_s"] / res["lines"] * 1e6)
                     c.lost.append(res["lost"])
                 if "error" in res:
                     c.errors.append(res["error"])

@@ -4,7 +4,8 @@
     bench/run.sh --smoke    tiny N, every item, well under a minute; fails if logfunnel loses a record
                             or any case errors (no timing is ever asserted)
 
-Item numbers follow issue 7: 1 per-call cost, 2 end to end, 3 collector ingest, 4 growth, 5 C / Java.
+Item numbers follow issue 7: 1 per-call cost, 2 end to end, 3 collector ingest, 4 growth, 5 C / Java;
+then 6 forwarding over OTLP (issue 15) and 7 CURVE against plaintext (issue 14).
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import curve  # noqa: E402
 import e2e  # noqa: E402
 import ingest  # noqa: E402
+import otlp  # noqa: E402
+import percall  # noqa: E402
 from common import BENCH_DIR, Sample, fmt_rate, machine, one_line  # noqa: E402
 
 NOTES_MARK = "<!-- Everything below this line is kept when the benchmark rewrites this file. -->"
@@ -32,6 +37,7 @@ LABELS_1 = {
     "cookbook": "(c) cookbook pyzmq QueueHandler (PUB, send_json)",
     "pushjson": "(d) hand-tuned pyzmq PUSH handler",
     "mpqueue": "(e) multiprocessing.Queue + QueueHandler",
+    "logfunnel-curve": "logfunnel.Handler with CURVE",
 }
 
 
@@ -315,6 +321,108 @@ def item4_ingest(rep: Report, sizes: list[ingest.IngestCase], socks: list[ingest
     check_ingest(sizes + socks, failures)
 
 
+def ingest_ratio(num: ingest.IngestCase, den: ingest.IngestCase) -> Sample:
+    """Records/s of `num` over `den`, run by run (both measured in the same round)."""
+    paired = [r for r in sorted(num.rate_by_run) if r in den.rate_by_run]
+    return paired_ratio([num.rate_by_run[r] for r in paired], [den.rate_by_run[r] for r in paired])
+
+
+def ratio_text(s: Sample) -> str:
+    if not s.values:
+        return "-"
+    return f"x{s.median:.2f}" + (f" ({s.lo:.2f}-{s.hi:.2f})" if len(s.values) > 1 else "")
+
+
+# --- item 6 -----------------------------------------------------------------------------------------
+
+
+def item6(rep: Report, cases: list[ingest.IngestCase], failures: list[str]) -> None:
+    rep("## 6. Forwarding into a real OpenTelemetry Collector (otlp sink) beside the file sinks")
+    rep()
+    rep(
+        "The item 3 blasters in `--mode batch` (4 processes x 1 socket, 100 B messages) into a fresh collector "
+        "per run with one sink: `otlp` (defaults: gzip, batches of 512 records or 200 ms) posting to the "
+        "OpenTelemetry Collector of tools/otelcol (OTLP/HTTP receiver, file exporter writing OTLP JSON; it "
+        "has no nop exporter), or a `jsonl` / `rotating_file` sink, interleaved. Records/s from the start "
+        "signal until the last record is in the peer's file (or the sink's files); a record is "
+        "acknowledged to its blaster only once the peer accepted it. CPU us/record = the logfunnel "
+        "collector's utime+stime per record; peer CPU = the OpenTelemetry Collector's. Median (min-max)."
+    )
+    rep()
+    rows = ingest_rows(cases)
+    for c, r in zip(cases, rows):
+        r.append(med_range(c.peer_cpu_us_per_record, 1, 2))
+    rep.table(INGEST_HEADER + ["peer CPU us/record"], rows)
+    fwd = cases[0]
+    for base in cases[1:]:
+        cpu = paired_ratio(fwd.cpu_us_per_record.values, base.cpu_us_per_record.values)
+        rep(
+            f"otlp against {base.label}: records/s {ratio_text(ingest_ratio(fwd, base))}, "
+            f"collector CPU per record {ratio_text(cpu)} (per-run ratios, median (min-max))"
+        )
+    rep()
+    check_ingest(cases, failures)
+
+
+# --- item 7 -----------------------------------------------------------------------------------------
+
+
+def item7(rep: Report, res: curve.CurveResult, e2e_records: int, failures: list[str]) -> None:
+    rep("## 7. CURVE against plaintext (loopback, same run, interleaved)")
+    rep()
+    rep("### 7a. Python per call: `logger.info(\"record %d\", i)`")
+    rep()
+    if res.percall is None:
+        failures.append(f"item 7a: {one_line(res.percall_error, 600)}")
+        rep(f"FAILED\n\n```\n{res.percall_error}\n```\n")
+    else:
+        pc, cpu = res.percall["percall"], res.percall["percall_cpu"]
+        rep(f"{res.percall['calls']:,} timed calls per run, {res.percall['runs']} interleaved runs; us per call, median (min-max).")
+        rep()
+        rep.table(
+            ["handler", "wall per call (us)", "process CPU per call (us)"],
+            [[LABELS_1[h], med_range(Sample(pc[h]), 1e6), med_range(Sample(cpu[h]), 1e6)] for h in pc],
+        )
+        rep(
+            f"CURVE / plaintext: wall per call {ratio_text(paired_ratio(pc['logfunnel-curve'], pc['logfunnel']))}, "
+            f"process CPU per call {ratio_text(paired_ratio(cpu['logfunnel-curve'], cpu['logfunnel']))}"
+        )
+        rep()
+        for key in ("logfunnel_stats", "logfunnel_curve_stats"):
+            st = res.percall.get(key) or {}
+            dropped = sum(v for k, v in st.items() if k.startswith("dropped") and isinstance(v, int))
+            if dropped:
+                failures.append(f"item 7a: {key} dropped {dropped} records")
+    rep(f"### 7b. End to end: {curve.E2E_PROCS} processes x {e2e_records:,} records into one rotating file")
+    rep()
+    labels = {**e2e.LABELS, **e2e.CURVE_LABELS}
+    rows = []
+    for a in curve.E2E_APPROACHES:
+        c = res.e2e[(a, curve.E2E_PROCS)]
+        err = f" ERROR: {one_line(c.errors[0])}" if c.errors else ""
+        rows.append([labels[a] + err, med_range(c.wall, 1, 3), fmt_rate(c.rate.median), ",".join(map(str, c.lost)) or "-"])
+        if c.errors:
+            failures.append(f"item 7b: {a}: {one_line(c.errors[0], 600)}")
+        if any(x != 0 for x in c.lost):
+            failures.append(f"item 7b: {a} lost {c.lost}")
+    rep.table(["approach", "wall s", "records/s", "lost (per run)"], rows)
+    plain, sec = (res.e2e[(a, curve.E2E_PROCS)] for a in curve.E2E_APPROACHES)
+    rep(f"CURVE / plaintext records/s: {ratio_text(paired_ratio(sec.rate.values, plain.rate.values))} (per-run ratios)")
+    rep()
+    rep("### 7c. Collector ingest (item 3's blasters; CURVE on the SUB and the ack ROUTER alike)")
+    rep()
+    cases = [c for pair in res.ingest for c in pair]
+    rep.table(INGEST_HEADER, ingest_rows(cases))
+    for plain_c, sec_c in res.ingest:
+        cpu = paired_ratio(sec_c.cpu_us_per_record.values, plain_c.cpu_us_per_record.values)
+        rep(
+            f"{sec_c.label} / plaintext: records/s {ratio_text(ingest_ratio(sec_c, plain_c))}, "
+            f"collector CPU per record {ratio_text(cpu)}"
+        )
+    rep()
+    check_ingest(cases, failures)
+
+
 # --- item 5 -----------------------------------------------------------------------------------------
 
 
@@ -374,7 +482,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny N, every item, < 60 s; writes no RESULTS.md")
     ap.add_argument("--runs", type=int, help="runs per figure (default 5 for item 1, 3 otherwise; smoke 1)")
-    ap.add_argument("--items", default="1,2,3,4,5", help="comma-separated item numbers to run")
+    ap.add_argument("--items", default="1,2,3,4,5,6,7", help="comma-separated item numbers to run")
     ap.add_argument("--records", type=int, help="item 2: records per process (default 100000)")
     ap.add_argument("--results", default=str(BENCH_DIR / "RESULTS.md"), help="where to write the results")
     ap.add_argument("--command", default="bench/run.sh", help="the command line recorded in RESULTS.md")
@@ -387,12 +495,14 @@ def main() -> int:
         calls, size_calls, sizes = 2_000, 500, "100,1024,16384"
         e2e_records, e2e_quiet, e2e_max_bytes, e2e_grace = args.records or 1_000, 0.5, 64 << 10, 0.1
         ingest_records, ingest_quiet = 20_000, 1.0
+        otlp_records = 4_000
     else:
         runs1 = args.runs or 5
         runs = args.runs or 3
         calls, size_calls, sizes = 200_000, 50_000, "100,1024,16384"
         e2e_records, e2e_quiet, e2e_max_bytes, e2e_grace = args.records or 100_000, 3.0, 16 << 20, 0.3
         ingest_records, ingest_quiet = 2_000_000, 3.0
+        otlp_records = 400_000  # about 300 MB of the peer's JSON per run
 
     rep = Report()
     m = machine()
@@ -415,15 +525,13 @@ def main() -> int:
 
     if 1 in items or 4 in items:
         progress("item 1/4a: per-call cost ...")
-        cmd = [sys.executable, str(Path(__file__).with_name("percall.py")),
-               "--calls", str(calls), "--runs", str(runs1), "--size-calls", str(size_calls),
-               "--sizes", sizes if 4 in items else ""]  # fmt: skip
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
-        if res.returncode != 0:
-            failures.append(f"item 1: percall.py exit {res.returncode}: {res.stderr[-1500:]}")
-            rep(f"## 1. Python per-call cost: FAILED\n\n```\n{res.stderr[-3000:]}\n```\n")
+        pc, error = percall.spawn(
+            calls, runs1, sizes=sizes if 4 in items else "", size_calls=size_calls
+        )
+        if pc is None:
+            failures.append(f"item 1: {error[:1500]}")
+            rep(f"## 1. Python per-call cost: FAILED\n\n```\n{error}\n```\n")
         else:
-            pc = json.loads(res.stdout.strip().splitlines()[-1])
             if 1 in items:
                 item1(rep, pc, failures)
             if 4 in items:
@@ -481,6 +589,26 @@ def main() -> int:
 
     if 5 in items:
         item5(rep, smoke, failures)
+
+    if 6 in items:
+        progress("item 6: forwarding over OTLP ...")
+        item6(rep, otlp.run(otlp_records, runs, quiet=ingest_quiet, progress=progress), failures)
+
+    if 7 in items:
+        progress("item 7: CURVE against plaintext ...")
+        with tempfile.TemporaryDirectory(prefix="lf-bench-curve-", dir=os.environ.get("LF_BENCH_TMP")) as d:
+            res = curve.run(
+                Path(d),
+                calls=calls,
+                runs_percall=runs1,
+                e2e_records=e2e_records,
+                e2e_opts=dict(quiet=e2e_quiet, max_bytes=e2e_max_bytes, backup_count=1000, grace=e2e_grace),
+                ingest_records=ingest_records,
+                runs=runs,
+                ingest_quiet=ingest_quiet,
+                progress=progress,
+            )
+        item7(rep, res, e2e_records, failures)
 
     rep(
         f"Total benchmark time: {time.monotonic() - t_start:.0f} s; load average at the end: "

@@ -6,6 +6,8 @@ Handlers, each with its receiving side running in another process so every call 
   (c) cookbook   the cookbook's ZeroMQSocketHandler (PUB, send_json(record.__dict__)) -> cookbook listener
   (d) pushjson   hand-tuned pyzmq PUSH handler (json.dumps of ~10 fields) -> collector process (PULL)
   (e) mpqueue    QueueHandler(multiprocessing.Queue) -> QueueListener process
+and, with --curve-keys (item 7, asked for by name with --handlers):
+      logfunnel-curve  logfunnel.Handler with curve_server_key/curve_secret_key -> a collector with [curve]
 
 Runs are interleaved (a b c d e, a b c d e, ...) so slow drift on a shared machine hits all alike.
 Each run records wall time per call (the figure the targets use) and the CPU time the whole process
@@ -37,9 +39,24 @@ from baselines import (  # noqa: E402
     run_queue_listener,
 )
 from common import Collector, free_port, wait_quiet  # noqa: E402
+from keys import CurveKeys  # noqa: E402
 
 HANDLERS = ["floor", "logfunnel", "cookbook", "pushjson", "mpqueue"]
 SIZE_HANDLERS = ["floor", "logfunnel", "pushjson"]
+
+
+def spawn(calls: int, runs: int, *, handlers=HANDLERS, sizes: str = "", size_calls: int = 0,
+          curve_keys: CurveKeys | None = None) -> tuple[dict | None, str]:  # fmt: skip
+    """Runs this script in a fresh process: (its JSON result, or None and its stderr on failure)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()),
+           "--calls", str(calls), "--runs", str(runs), "--size-calls", str(size_calls),
+           "--sizes", sizes, "--handlers", ",".join(handlers)]  # fmt: skip
+    if curve_keys is not None:
+        cmd += ["--curve-keys", str(curve_keys.directory)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if res.returncode != 0:
+        return None, f"percall.py exit {res.returncode}: {res.stderr[-3000:]}"
+    return json.loads(res.stdout.strip().splitlines()[-1]), ""
 
 
 def timed_loop(log: logging.Logger, n: int) -> tuple[float, float]:
@@ -66,13 +83,14 @@ def main() -> None:
     ap.add_argument("--size-calls", type=int, default=50_000)
     ap.add_argument("--sizes", default="100,1024,16384")
     ap.add_argument("--handlers", default=",".join(HANDLERS))
+    ap.add_argument("--curve-keys", help="folder of keys.CurveKeys, for the logfunnel-curve handler")
     args = ap.parse_args()
     wanted = args.handlers.split(",")
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
     with tempfile.TemporaryDirectory(prefix="lf-bench-percall-", dir=os.environ.get("LF_BENCH_TMP")) as d:
         work = Path(d)
-        dirs = {k: work / k for k in ("collector", "cookbook", "mpqueue")}
+        dirs = {k: work / k for k in ("collector", "curve", "cookbook", "mpqueue")}
         for p in dirs.values():
             p.mkdir()
 
@@ -96,6 +114,18 @@ def main() -> None:
             if need_collector
             else None
         )
+        curve_ep = f"tcp://127.0.0.1:{free_port()}"
+        keys = CurveKeys(Path(args.curve_keys)) if args.curve_keys else None
+        if "logfunnel-curve" in wanted and keys is None:
+            raise SystemExit("--handlers logfunnel-curve needs --curve-keys")
+        curve_collector = (
+            Collector(
+                work, dirs["curve"], bind=[curve_ep], max_bytes=64 << 20, backup_count=1000,
+                **keys.collector_kwargs(),
+            )  # fmt: skip
+            if "logfunnel-curve" in wanted
+            else None
+        )
         cb_uri = f"tcp://127.0.0.1:{free_port()}"
         cb_listener = subprocess.Popen(
             [sys.executable, os.path.join(os.path.dirname(__file__), "baselines.py"),
@@ -112,6 +142,10 @@ def main() -> None:
 
                 handlers["logfunnel"] = logfunnel.Handler(sub_ep)
                 handlers["pushjson"] = PushJsonHandler(pull_ep)
+            if curve_collector:
+                import logfunnel
+
+                handlers["logfunnel-curve"] = logfunnel.Handler(curve_ep, **keys.handler_kwargs())
             handlers["cookbook"] = cookbook_handler(cb_uri)
             from logging.handlers import QueueHandler
 
@@ -121,6 +155,7 @@ def main() -> None:
             drains = {
                 "floor": lambda: None,
                 "logfunnel": lambda: (handlers["logfunnel"].flush(30), wait_quiet(dirs["collector"])),
+                "logfunnel-curve": lambda: (handlers["logfunnel-curve"].flush(30), wait_quiet(dirs["curve"])),
                 "cookbook": lambda: wait_quiet(dirs["cookbook"]),
                 "pushjson": lambda: wait_quiet(dirs["collector"]),
                 "mpqueue": lambda: wait_quiet(dirs["mpqueue"], still=0.3),
@@ -166,6 +201,7 @@ def main() -> None:
                             )[0]
                         )
             lf_stats = handlers["logfunnel"].stats() if "logfunnel" in handlers else {}
+            curve_stats = handlers["logfunnel-curve"].stats() if "logfunnel-curve" in handlers else {}
             out = {
                 "calls": args.calls,
                 "runs": args.runs,
@@ -174,6 +210,7 @@ def main() -> None:
                 "percall_cpu": percall_cpu,
                 "by_size": by_size,
                 "logfunnel_stats": {k: v for k, v in dict(lf_stats).items()},
+                "logfunnel_curve_stats": dict(curve_stats),
                 "collector_hwm_kib": collector.usage()["hwm_kib"] if collector else 0,
             }
         finally:
@@ -189,6 +226,8 @@ def main() -> None:
             cb_listener.wait()
             if collector:
                 collector.stop()
+            if curve_collector:
+                curve_collector.stop()
     print(json.dumps(out), flush=True)
 
 

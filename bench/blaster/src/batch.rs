@@ -10,13 +10,13 @@
 //! in each batch header it receives (validated by `decode_batch`, nothing else) and acknowledges
 //! every sender cumulatively, as the collector does once per commit.
 
-use crate::{rusage, Args, Template};
+use crate::{rusage, sender_options, Args, Template};
 use logfunnel_core::transport;
 use logfunnel_core::wire_v2::{
     decode_ack, decode_batch, encode_ack, Ack, AckEndpoint, Announcement, BatchBuilder,
     BatchLimits, BatchStart,
 };
-use logfunnel_core::{SenderOptions, SocketMode};
+use logfunnel_core::SocketMode;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
@@ -70,9 +70,8 @@ fn drain_acks(lane: &mut Lane) -> Result<(), String> {
 /// The sender side; prints the same report as the v1 mode.
 pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
     let ctx = zmq::Context::new();
-    let mut options = SenderOptions::new(args.endpoint.clone());
-    options.mode = SocketMode::Xpub;
-    options.sndhwm = args.sndhwm;
+    let options = sender_options(args, SocketMode::Xpub);
+    options.curve_keys().map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut lanes = Vec::with_capacity(args.sockets);
     for (k, t) in templates.iter().enumerate() {
@@ -88,6 +87,8 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
             .set_sndhwm(args.sndhwm)
             .map_err(|e| format!("sndhwm: {e}"))?;
         dealer.set_linger(-1).map_err(|e| format!("linger: {e}"))?;
+        // The ack ROUTER is secured as the SUB is (a CURVE server with the same allowlist).
+        transport::secure_client(&dealer, &options).map_err(|e| e.to_string())?;
         dealer
             .connect(&ack_endpoint)
             .map_err(|e| format!("connect {ack_endpoint}: {e}"))?;

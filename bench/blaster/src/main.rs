@@ -19,6 +19,7 @@
 //! ```text
 //! logfunnel-bench-blaster --endpoint tcp://127.0.0.1:5555 [--mode xpub|push] [--records N]
 //!                         [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H]
+//!                         [--curve-server-key FILE --curve-secret-key FILE]
 //! logfunnel-bench-blaster --sink --endpoint tcp://127.0.0.1:5555 [--mode xpub|push] --records TOTAL
 //!                         [--rcvhwm H] [--quiet-s S]
 //! ```
@@ -26,6 +27,7 @@
 mod batch;
 mod sink;
 
+use logfunnel_core::curve::KeySource;
 use logfunnel_core::record::{Lang, Record};
 use logfunnel_core::transport;
 use logfunnel_core::{SenderOptions, SocketMode};
@@ -49,11 +51,16 @@ struct Args {
     sink: bool,
     rcvhwm: i32,
     quiet_s: f64,
+    /// CURVE keys (file paths, as a sender's `curve_server_key` / `curve_secret_key`), for a collector
+    /// with `[curve]`; none: plaintext.
+    curve_server_key: Option<String>,
+    curve_secret_key: Option<String>,
 }
 
 const USAGE: &str =
     "usage: logfunnel-bench-blaster --endpoint EP [--mode xpub|push|batch] [--records N] \
-     [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H] [--batch N]\n       \
+     [--sockets S] [--msg-bytes B] [--id K] [--sndhwm H] [--batch N] \
+     [--curve-server-key FILE --curve-secret-key FILE]\n       \
      logfunnel-bench-blaster --sink --endpoint EP [--mode xpub|push|batch] [--records TOTAL] \
      [--rcvhwm H] [--quiet-s S]";
 
@@ -79,6 +86,8 @@ fn parse_args() -> Args {
         // The collector's default `rcvhwm`, so the sink buffers what the collector would.
         rcvhwm: 1_000,
         quiet_s: 10.0,
+        curve_server_key: None,
+        curve_secret_key: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -109,6 +118,8 @@ fn parse_args() -> Args {
             "--sink" => a.sink = true,
             "--rcvhwm" => a.rcvhwm = num(&flag, value()),
             "--quiet-s" => a.quiet_s = num(&flag, value()),
+            "--curve-server-key" => a.curve_server_key = Some(value()),
+            "--curve-secret-key" => a.curve_secret_key = Some(value()),
             "-h" | "--help" => usage("help"),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -125,7 +136,20 @@ fn parse_args() -> Args {
     if a.quiet_s.is_nan() || a.quiet_s <= 0.0 {
         usage("--quiet-s must be positive");
     }
+    if a.curve_server_key.is_some() != a.curve_secret_key.is_some() {
+        usage("--curve-server-key and --curve-secret-key go together");
+    }
     a
+}
+
+/// The sender options every blaster socket is made from (as a logfunnel sender's).
+fn sender_options(args: &Args, mode: SocketMode) -> SenderOptions {
+    let mut options = SenderOptions::new(args.endpoint.clone());
+    options.mode = mode;
+    options.sndhwm = args.sndhwm;
+    options.curve_server_key = args.curve_server_key.as_deref().map(KeySource::parse);
+    options.curve_secret_key = args.curve_secret_key.as_deref().map(KeySource::parse);
+    options
 }
 
 /// One socket's frame, split around its `seq` digits.
@@ -181,13 +205,14 @@ fn run(args: &Args) -> Result<(), String> {
     let mut sockets = Vec::with_capacity(args.sockets);
     // The same socket a logfunnel sender uses (XPUB with ZMQ_XPUB_NODROP, or PUSH), from core's
     // transport module, so the benchmark measures what senders do.
-    let mut options = SenderOptions::new(args.endpoint.clone());
-    options.mode = if args.push {
+    let mode = if args.push {
         SocketMode::Push
     } else {
         SocketMode::Xpub
     };
-    options.sndhwm = args.sndhwm;
+    let options = sender_options(args, mode);
+    // A key that cannot be read is an error naming the option, not a socket that never connects.
+    options.curve_keys().map_err(|e| e.to_string())?;
     for _ in 0..args.sockets {
         let s = transport::connect_sender(&ctx, &options).map_err(|e| e.to_string())?;
         sockets.push(s);
