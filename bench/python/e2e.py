@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 LABELS = {
     "logfunnel": "logfunnel (collector process)",
     "logfunnel-serve": "logfunnel (embedded serve)",
+    "logfunnel-v1": "logfunnel, v1 path (collector with acknowledge = false: the baseline of acknowledged delivery)",
     "cookbook": "cookbook pyzmq PUB/SUB",
     "mpqueue": "multiprocessing.Queue + QueueListener",
     "clh": "concurrent-log-handler",
@@ -35,7 +36,7 @@ LABELS = {
 #: Item 7 only: the collector process with `[curve]`, every worker's Handler with the keys.
 CURVE_LABELS = {"logfunnel-curve": "logfunnel with CURVE (collector process)"}
 #: Approaches that promise not to lose records (for the "best baseline" comparison all are shown).
-LOSSLESS = {"logfunnel", "logfunnel-serve", "mpqueue", "clh", "loguru"}
+LOSSLESS = {"logfunnel", "logfunnel-serve", "logfunnel-v1", "mpqueue", "clh", "loguru"}
 
 
 @dataclass
@@ -144,7 +145,7 @@ def run_once(
     app = None
     result = {"approach": approach, "procs": procs}
     try:
-        if approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve"):
+        if approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve", "logfunnel-v1"):
             endpoint = f"tcp://127.0.0.1:{free_port()}"
             cmd += ["--endpoint", endpoint]
             secure = {}
@@ -155,7 +156,13 @@ def run_once(
                 secure = curve.collector_kwargs()
             if approach != "logfunnel-serve":
                 collector = Collector(
-                    workdir, out, bind=[endpoint], max_bytes=max_bytes, backup_count=backup_count, **secure
+                    workdir,
+                    out,
+                    bind=[endpoint],
+                    max_bytes=max_bytes,
+                    backup_count=backup_count,
+                    acknowledge=approach != "logfunnel-v1",
+                    **secure,
                 )
         if approach == "cookbook":
             cmd += ["--ports", ",".join(str(free_port()) for _ in range(procs))]

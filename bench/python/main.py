@@ -193,6 +193,13 @@ def item2(rep: Report, cases: dict, records: int, failures: list[str]) -> None:
         rep()
         rep.table(["approach", "wall s", "records/s", "lost (per run)", "logfunnel faster by"], rows)
     at4 = {a: c for (a, p), c in cases.items() if p == 4 and c.rate.values}
+    if "logfunnel" in at4 and "logfunnel-v1" in at4:
+        acked, v1 = at4["logfunnel"].rate.median, at4["logfunnel-v1"].rate.median
+        rep(
+            f"Acknowledged delivery / v1 path at P = 4: {acked / v1:.2f}x "
+            f"({fmt_rate(acked)} vs {fmt_rate(v1)}; target >= 1.0: {mark(acked >= v1)})"
+        )
+        rep()
     if at4:
         lf = max((c.rate.median for a, c in at4.items() if a.startswith("logfunnel")), default=0)
         base = {a: c.rate.median for a, c in at4.items() if not a.startswith("logfunnel")}
