@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import LINE_FORMAT, LOGURU_FORMAT  # noqa: E402
 
-APPROACHES = ["logfunnel", "logfunnel-serve", "logfunnel-curve", "cookbook", "mpqueue", "clh", "loguru"]
+APPROACHES = ["logfunnel", "logfunnel-serve", "logfunnel-curve", "logfunnel-v1", "cookbook", "mpqueue", "clh", "loguru"]
 
 
 def formatter() -> logging.Formatter:
@@ -37,7 +37,7 @@ def worker_setup(args, index: int, shared):
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     log = logging.getLogger("bench.worker")
-    if args.approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve"):
+    if args.approach in ("logfunnel", "logfunnel-serve", "logfunnel-curve", "logfunnel-v1"):
         import logfunnel
 
         secure = {}
