@@ -18,8 +18,18 @@ trap cleanup EXIT
 ${CC:-cc} -O2 -Wall -Wextra -I"$root/include" "$root/bench/c/bench.c" -o "$work/bench" \
     -L"$target/release" -llogfunnel -Wl,-rpath,"$target/release"
 
-endpoint="ipc://$work/collector.sock"
-"$target/release/logfunnel-collector" --bind "$endpoint" --file "$work/bench.log" 2>"$work/collector.err" &
-collector_pid=$!
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$work/bench" "$endpoint" "${1:-200000}" "${2:-2000000}" "${3:-0}" "${4:-5}"
+# Twice, back to back: into a default collector (acknowledged delivery) and into one announcing
+# none (`--no-acknowledge`, the v1 path: the baseline the acknowledged path must not be slower than).
+for path in acknowledged v1; do
+    endpoint="ipc://$work/collector-$path.sock"
+    flags=()
+    [ "$path" = v1 ] && flags=(--no-acknowledge)
+    "$target/release/logfunnel-collector" --bind "$endpoint" --file "$work/bench-$path.log" \
+        "${flags[@]}" 2>"$work/collector-$path.err" &
+    collector_pid=$!
+    echo "== $path path; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$work/bench" "$endpoint" "${1:-200000}" "${2:-2000000}" "${3:-0}" "${4:-5}"
+    kill -TERM "$collector_pid" 2>/dev/null || true
+    wait "$collector_pid" 2>/dev/null || true
+    collector_pid=
+done

@@ -77,6 +77,10 @@ pub(super) struct RunArgs {
     /// Print a stats line on stderr every N seconds (0: off).
     #[arg(long, value_name = "SECS")]
     stats_interval: Option<u64>,
+    /// Announce no acknowledged delivery: every sender stays on the v1 path, unacknowledged
+    /// (`acknowledge = false`; for comparisons and v1-only peers).
+    #[arg(long)]
+    no_acknowledge: bool,
     /// Largest accepted frame in bytes (default 1048576).
     #[arg(long, value_name = "BYTES")]
     max_frame_bytes: Option<usize>,
@@ -112,6 +116,9 @@ fn build_config(a: &RunArgs) -> Result<Config, String> {
     }
     if let Some(s) = a.stats_interval {
         config.stats_interval_s = s;
+    }
+    if a.no_acknowledge {
+        config.acknowledge = false;
     }
     if let Some(n) = a.max_frame_bytes {
         config.max_frame_bytes = n;
