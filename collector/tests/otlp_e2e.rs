@@ -16,84 +16,12 @@ use otlp_support::otelcol::Otelcol;
 use otlp_support::{attribute_map, check_expect, vectors, wait_for};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::proc::{run, serial, Proc};
 use support::{close, sender, tempdir, RawPush};
 
-const BIN: &str = env!("CARGO_BIN_EXE_logfunnel-collector");
 const LONG: Duration = Duration::from_secs(60);
-
-/// One test at a time: they spawn processes while senders connect, and libzmq as built here marks
-/// its sockets close-on-exec only after creating them (see collector_e2e.rs).
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A collector process whose stderr is collected line by line.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], cwd: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = stderr.clone();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let p = Proc { child, stderr };
-        wait_for("the collector to be ready", LONG, || {
-            p.has_line("logfunnel-collector: ready").then_some(())
-        });
-        p
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn has_line(&self, needle: &str) -> bool {
-        self.lines().iter().any(|l| l.contains(needle))
-    }
-
-    /// SIGTERM, then the exit code and everything printed.
-    fn stop(mut self) -> (i32, Vec<String>) {
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) },
-            0
-        );
-        let status = self.child.wait().unwrap();
-        let lines = wait_for("stderr to close", LONG, || {
-            Arc::strong_count(&self.stderr).eq(&1).then(|| self.lines())
-        });
-        (status.code().unwrap_or(-1), lines)
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn ipc(dir: &Path, name: &str) -> String {
     format!("ipc://{}", dir.join(name).display())
@@ -417,15 +345,6 @@ fn closing_with_the_peer_away_reports_what_was_not_accepted() {
         otlp_url(port)
     );
     assert!(stderr.iter().any(|l| l.contains(&want)), "{stderr:?}");
-}
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 #[test]
