@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use support::proc::{run, serial, Proc, BIN};
+use support::proc::{assert_config_refused, run, serial, Proc, BIN};
 use support::*;
 
 fn ipc(dir: &tempfile::TempDir, name: &str) -> String {
@@ -91,19 +91,7 @@ fn every_config_error_names_the_key_and_exits_2() {
     ];
     for (text, want) in &cases {
         let config = write_config(&dir, text);
-        let config = config.to_str().unwrap();
-        for args in [
-            vec!["--config", config, "--check-config"],
-            vec!["--config", config],
-        ] {
-            let out = run(&args, dir.path());
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{args:?} with {text:?}: {err}");
-            assert!(
-                err.contains("logfunnel-collector: error: ") && err.contains(want.as_str()),
-                "{args:?} with {text:?}: {err:?} lacks {want:?}"
-            );
-        }
+        assert_config_refused(&config, dir.path(), &["logfunnel-collector: error: ", want]);
     }
     // Nothing ran: no log file was created by any of them.
     assert!(!dir.path().join("a.log").exists());

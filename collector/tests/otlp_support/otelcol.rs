@@ -112,6 +112,14 @@ impl Otelcol {
     pub fn records(&self) -> Vec<(Value, Value)> {
         read_records(&self.output)
     }
+
+    /// Waits up to `timeout` for at least `n` records; returns every record written by then.
+    pub fn wait_records(&self, n: usize, timeout: Duration) -> Vec<(Value, Value)> {
+        wait_for(&format!("{n} records at the Collector"), timeout, || {
+            let r = self.records();
+            (r.len() >= n).then_some(r)
+        })
+    }
 }
 
 impl Drop for Otelcol {

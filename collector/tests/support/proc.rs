@@ -110,3 +110,24 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// Asserts that the config at `config` is refused the same way by `--check-config` and by a real
+/// start: exit code 2, before anything runs, with every one of `wants` on stderr.
+pub fn assert_config_refused(config: &Path, cwd: &Path, wants: &[&str]) {
+    let config = config.to_str().unwrap();
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    for args in [
+        vec!["--config", config, "--check-config"],
+        vec!["--config", config],
+    ] {
+        let out = run(&args, cwd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} with {text:?}: {err}");
+        for want in wants {
+            assert!(
+                err.contains(want),
+                "{args:?} with {text:?}: {err:?} lacks {want:?}"
+            );
+        }
+    }
+}
