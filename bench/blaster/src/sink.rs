@@ -9,47 +9,29 @@
 //! just before the blasters are released), receive, print one JSON line. If nothing arrives for
 //! `--quiet-s` seconds it stops early, prints what it has and exits 1.
 
+use crate::driver::{err, ready_then_wait_for_start};
 use crate::{rusage, Args};
-use std::io::{BufRead, Write};
 use std::time::Instant;
 
 pub fn run(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
     let kind = if args.push { zmq::PULL } else { zmq::SUB };
-    let s = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
+    let s = ctx.socket(kind).map_err(err("socket"))?;
     s.set_rcvhwm(args.rcvhwm)
-        .map_err(|e| format!("rcvhwm: {e}"))?;
-    s.set_linger(0).map_err(|e| format!("linger: {e}"))?;
+        .map_err(err("rcvhwm"))?;
+    s.set_linger(0).map_err(err("linger"))?;
     if !args.push {
         s.set_subscribe(b"")
-            .map_err(|e| format!("subscribe: {e}"))?;
+            .map_err(err("subscribe"))?;
     }
     s.bind(&args.endpoint)
         .map_err(|e| format!("bind {}: {e}", args.endpoint))?;
 
-    println!("ready");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    // Wait for the start signal while polling the socket: libzmq attaches a new connection (and the SUB
-    // socket sends it the subscription the blasters wait for) only when this thread uses the socket.
-    loop {
-        let mut items = [
-            s.as_poll_item(zmq::POLLIN),
-            zmq::PollItem::from_fd(0, zmq::POLLIN),
-        ];
-        zmq::poll(&mut items, 100).map_err(|e| format!("poll: {e}"))?;
-        if items[1].is_readable() {
-            break;
-        }
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("stdin: {e}"))?;
+    ready_then_wait_for_start(&[&s])?;
 
     let quiet_ms = (args.quiet_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
     s.set_rcvtimeo(quiet_ms)
-        .map_err(|e| format!("rcvtimeo: {e}"))?;
+        .map_err(err("rcvtimeo"))?;
     let cpu_before = rusage().0;
     let start = Instant::now();
     let mut first: Option<Instant> = None;
