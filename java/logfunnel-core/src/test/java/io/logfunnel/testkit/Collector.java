@@ -126,6 +126,19 @@ public final class Collector implements AutoCloseable {
         return dir.resolve(name + ".key");
     }
 
+    /**
+     * A {@code [curve]} table for {@link #start(Path, String)}: the secret key of {@code keygen(dir,
+     * "collector")}, letting in the key of {@code client} (a {@code .key} file).
+     */
+    public static String curveToml(Path dir, Path client) throws IOException {
+        return """
+
+                [curve]
+                secret_key_file = "%s"
+                allow = ["%s"]
+                """.formatted(dir.resolve("collector.key_secret"), Files.readString(client).strip());
+    }
+
     /** The SUB endpoint, for XPUB senders (the default mode): {@code tcp://127.0.0.1:<port>}. */
     public String endpoint() {
         return "tcp://127.0.0.1:" + port;
