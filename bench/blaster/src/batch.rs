@@ -10,7 +10,7 @@
 //! in each batch header it receives (validated by `decode_batch`, nothing else) and acknowledges
 //! every sender cumulatively, as the collector does once per commit.
 
-use crate::driver::{err, ready_then_wait_for_start};
+use crate::driver::{err, ready_then_wait_for_start, Tally};
 use crate::{rusage, Args, Template};
 use logfunnel_core::transport;
 use logfunnel_core::wire_v2::{
@@ -227,11 +227,8 @@ pub fn sink(args: &Args) -> Result<bool, String> {
     ready_then_wait_for_start(&[&sub, &router])?;
 
     let quiet_ms = (args.quiet_s * 1000.0).clamp(1.0, i32::MAX as f64) as i64;
-    let cpu_before = rusage().0;
-    let start = Instant::now();
-    let mut first: Option<Instant> = None;
-    let mut last = start;
-    let (mut records, mut bytes, mut batches) = (0u64, 0u64, 0u64);
+    let mut tally = Tally::start();
+    let mut batches = 0u64;
     // Per sender: its routing id and the end of what it sent; acknowledged every 8 batches.
     let mut senders: HashMap<String, (Vec<u8>, u64)> = HashMap::new();
     let limits = BatchLimits::default();
@@ -249,7 +246,7 @@ pub fn sink(args: &Args) -> Result<bool, String> {
             }
         }
     };
-    while records < args.records {
+    while tally.records < args.records {
         if router
             .poll(zmq::POLLIN, quiet_ms)
             .map_err(err("poll"))?
@@ -261,12 +258,10 @@ pub fn sink(args: &Args) -> Result<bool, String> {
         let [id, frame] = &parts[..] else {
             continue;
         };
-        bytes += frame.len() as u64;
+        tally.bytes += frame.len() as u64;
         let batch = decode_batch(frame, &limits).map_err(err("batch"))?;
-        records += u64::from(batch.count);
+        tally.arrived(u64::from(batch.count));
         batches += 1;
-        last = Instant::now();
-        first.get_or_insert(last);
         let entry = senders
             .entry(batch.sid.to_string())
             .or_insert_with(|| (id.clone(), 0));
@@ -277,19 +272,7 @@ pub fn sink(args: &Args) -> Result<bool, String> {
         }
     }
     send_acks(&senders, &mut ack);
-    let (cpu_after, maxrss_kib) = rusage();
-    let since = |t: Instant| t.duration_since(start).as_secs_f64();
-    println!(
-        "{{\"sink\":true,\"records\":{},\"expected\":{},\"bytes\":{},\"elapsed_s\":{:.6},\
-         \"first_s\":{:.6},\"cpu_s\":{:.6},\"maxrss_kib\":{}}}",
-        records,
-        args.records,
-        bytes,
-        since(last),
-        first.map_or(0.0, since),
-        cpu_after - cpu_before,
-        maxrss_kib
-    );
+    let all = tally.report(args.records);
     // Keep the sockets until the senders have their last acknowledgement (ROUTER linger).
-    Ok(records >= args.records)
+    Ok(all)
 }

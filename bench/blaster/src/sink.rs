@@ -9,9 +9,8 @@
 //! just before the blasters are released), receive, print one JSON line. If nothing arrives for
 //! `--quiet-s` seconds it stops early, prints what it has and exits 1.
 
-use crate::driver::{err, ready_then_wait_for_start};
-use crate::{rusage, Args};
-use std::time::Instant;
+use crate::driver::{err, ready_then_wait_for_start, Tally};
+use crate::Args;
 
 pub fn run(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
@@ -32,22 +31,15 @@ pub fn run(args: &Args) -> Result<bool, String> {
     let quiet_ms = (args.quiet_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
     s.set_rcvtimeo(quiet_ms)
         .map_err(err("rcvtimeo"))?;
-    let cpu_before = rusage().0;
-    let start = Instant::now();
-    let mut first: Option<Instant> = None;
-    let mut last = start;
-    let mut records = 0u64;
-    let mut bytes = 0u64;
+    let mut tally = Tally::start();
     let mut msg = zmq::Message::new();
-    while records < args.records {
+    while tally.records < args.records {
         match s.recv(&mut msg, 0) {
             Ok(()) => {
-                bytes += msg.len() as u64;
+                tally.bytes += msg.len() as u64;
                 // A multipart message counts once, at its last part (the blasters send single frames).
                 if !msg.get_more() {
-                    records += 1;
-                    last = Instant::now();
-                    first.get_or_insert(last);
+                    tally.arrived(1);
                 }
             }
             Err(zmq::Error::EINTR) => {}
@@ -55,18 +47,5 @@ pub fn run(args: &Args) -> Result<bool, String> {
             Err(e) => return Err(format!("recv: {e}")),
         }
     }
-    let (cpu_after, maxrss_kib) = rusage();
-    let since = |t: Instant| t.duration_since(start).as_secs_f64();
-    println!(
-        "{{\"sink\":true,\"records\":{},\"expected\":{},\"bytes\":{},\"elapsed_s\":{:.6},\
-         \"first_s\":{:.6},\"cpu_s\":{:.6},\"maxrss_kib\":{}}}",
-        records,
-        args.records,
-        bytes,
-        since(last),
-        first.map_or(0.0, since),
-        cpu_after - cpu_before,
-        maxrss_kib
-    );
-    Ok(records >= args.records)
+    Ok(tally.report(args.records))
 }
