@@ -74,12 +74,7 @@ fn log_numbered(endpoint: &str, from: usize, to: usize) -> logfunnel_core::Sende
 fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
     let _serial = serial();
     let dir = tempdir();
-    let col = Otelcol::start(
-        dir.path(),
-        otlp_support::otelcol::free_port(),
-        &dir.path().join("out.json"),
-        None,
-    );
+    let col = Otelcol::start_plain(dir.path());
     let doc = vectors();
     let service = doc["service_name"].as_str().unwrap();
     let config = write_config(
@@ -110,12 +105,7 @@ fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
 fn records_from_the_rust_sender_arrive_with_every_mapped_field() {
     let _serial = serial();
     let dir = tempdir();
-    let col = Otelcol::start(
-        dir.path(),
-        otlp_support::otelcol::free_port(),
-        &dir.path().join("out.json"),
-        None,
-    );
+    let col = Otelcol::start_plain(dir.path());
     // The flag, not a config table, this time.
     let p = Proc::spawn(
         &[

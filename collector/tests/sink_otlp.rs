@@ -55,7 +55,7 @@ fn numbered(i: usize) -> RecordView<'static> {
 #[test]
 fn records_arrive_at_a_real_collector_with_every_mapped_field() {
     let dir = tempfile::tempdir().unwrap();
-    let col = Otelcol::start(dir.path(), free_port(), &dir.path().join("out.json"), None);
+    let col = Otelcol::start_plain(dir.path());
     let doc = vectors();
     let config = OtlpConfig {
         service_name: doc["service_name"].as_str().unwrap().to_string(),

@@ -255,6 +255,16 @@ mod tests {
         Some((fs, filler, log))
     }
 
+    /// [`nearly_full`] with an appender on the log file holding records 0..100, not yet flushed.
+    fn nearly_full_with_100_pushed() -> Option<(Tmpfs, PathBuf, PathBuf, Appender)> {
+        let (fs, filler, path) = nearly_full()?;
+        let (mut out, _) = Appender::open(&path).unwrap();
+        for i in 0..100 {
+            out.push(&record(i));
+        }
+        Some((fs, filler, path, out))
+    }
+
     #[test]
     fn a_torn_last_line_left_by_a_crash_is_cut_at_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -304,13 +314,9 @@ mod tests {
 
     #[test]
     fn a_failed_write_cuts_the_file_back_to_its_last_whole_record() {
-        let Some((_fs, filler, path)) = nearly_full() else {
+        let Some((_fs, filler, path, mut out)) = nearly_full_with_100_pushed() else {
             return;
         };
-        let (mut out, _) = Appender::open(&path).unwrap();
-        for i in 0..100 {
-            out.push(&record(i));
-        }
         let err = out.flush(&path).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains(&*path.to_string_lossy()), "{msg}");
@@ -334,13 +340,9 @@ mod tests {
 
     #[test]
     fn discard_drops_only_the_records_not_written() {
-        let Some((_fs, filler, path)) = nearly_full() else {
+        let Some((_fs, filler, path, mut out)) = nearly_full_with_100_pushed() else {
             return;
         };
-        let (mut out, _) = Appender::open(&path).unwrap();
-        for i in 0..100 {
-            out.push(&record(i));
-        }
         assert!(out.flush(&path).is_err());
         assert_eq!(out.discard(), (19, 19 * 100));
         assert_eq!(out.unsettled(), 0);

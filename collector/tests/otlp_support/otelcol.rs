@@ -94,6 +94,11 @@ impl Otelcol {
         col
     }
 
+    /// [`Otelcol::start`] without TLS on a free port, its output in `dir/out.json`.
+    pub fn start_plain(dir: &Path) -> Otelcol {
+        Otelcol::start(dir, free_port(), &dir.join("out.json"), None)
+    }
+
     /// What the Collector printed.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
