@@ -14,9 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CurveTest {
     @Test
     void aListedSenderGetsEveryRecordThrough(@TempDir Path dir) throws Exception {
-        Path server = Collector.keygen(dir, "collector");
-        Path client = Collector.keygen(dir, "client");
-        try (Collector c = Collector.start(dir, Collector.curveToml(dir, client))) {
+        try (Collector c = Collector.startWithCurve(dir)) {
+            Path server = dir.resolve("collector.key");
             SenderOptions o = new SenderOptions().endpoint(c.endpoint()).closeTimeoutMillis(20_000)
                     .curveServerKey(server.toString())
                     .curveSecretKey(dir.resolve("client.key_secret").toString());

@@ -12,9 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CurveHandlerTest {
     @Test
     void keysFromLoggingPropertiesGetRecordsThrough(@TempDir Path dir) throws Exception {
-        Path server = Collector.keygen(dir, "collector");
-        Path client = Collector.keygen(dir, "client");
-        try (Collector c = Collector.start(dir, Collector.curveToml(dir, client))) {
+        try (Collector c = Collector.startWithCurve(dir)) {
+            Path server = dir.resolve("collector.key");
             String props = """
                     io.logfunnel.jul.LogfunnelHandler.endpoint = %s
                     io.logfunnel.jul.LogfunnelHandler.curveServerKey = %s

@@ -28,9 +28,8 @@ class CurveAppenderTest {
 
     @Test
     void keysFromLogbackXmlGetRecordsThroughAndABadOneStopsTheStart(@TempDir Path dir) throws Exception {
-        Path server = Collector.keygen(dir, "collector");
-        Path client = Collector.keygen(dir, "client");
-        try (Collector c = Collector.start(dir, Collector.curveToml(dir, client))) {
+        try (Collector c = Collector.startWithCurve(dir)) {
+            Path server = dir.resolve("collector.key");
             LoggerContext ctx = Configs.newContext("curve");
             Configs.configure(ctx, xml(c.endpoint(), server.toString(), dir.resolve("client.key_secret").toString()));
             assertTrue(Configs.appender(ctx).isStarted(), Configs.statuses(ctx));
