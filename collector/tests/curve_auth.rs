@@ -39,6 +39,14 @@ fn server(allowlist: Allowlist) -> Server {
     }
 }
 
+/// A server whose allowlist is `client`'s public key alone.
+fn server_listing(client: &KeyPair) -> Server {
+    server(Allowlist {
+        keys: vec![client.public],
+        dir: None,
+    })
+}
+
 /// A client in its own context, as a sender process has; sends `text` (queued until connected).
 fn client(
     endpoint: &str,
@@ -84,10 +92,7 @@ fn counts(counters: &AuthCounters) -> (u64, u64, u64) {
 #[test]
 fn listed_client_gets_through_and_is_counted_as_accepted() {
     let allowed = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![allowed.public],
-        dir: None,
-    });
+    let server = server_listing(&allowed);
     let _client = client(
         &server.endpoint,
         Some((&server.keys, &allowed)),
@@ -113,10 +118,7 @@ fn listed_client_gets_through_and_is_counted_as_accepted() {
 fn unlisted_key_delivers_nothing_and_is_counted_with_its_address() {
     let listed = KeyPair::generate().unwrap();
     let stranger = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![listed.public],
-        dir: None,
-    });
+    let server = server_listing(&listed);
     let _client = client(
         &server.endpoint,
         Some((&server.keys, &stranger)),
@@ -134,10 +136,7 @@ fn unlisted_key_delivers_nothing_and_is_counted_with_its_address() {
 #[test]
 fn wrong_server_key_delivers_nothing_and_is_counted() {
     let listed = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![listed.public],
-        dir: None,
-    });
+    let server = server_listing(&listed);
     let impostor_server = KeyPair::generate().unwrap();
     let _client = client(
         &server.endpoint,

@@ -45,6 +45,13 @@ fn http(port: u16) -> String {
     format!("http://127.0.0.1:{port}/v1/logs")
 }
 
+/// Pushes [`numbered`] records `range`, each taken.
+fn push_numbered(otlp: &OtlpForwarder, range: std::ops::Range<usize>) {
+    for i in range {
+        otlp.try_push(&numbered(i)).unwrap();
+    }
+}
+
 fn numbered(i: usize) -> RecordView<'static> {
     let mut v = RecordView::new("app", 20, "", 1_764_172_693.0 + i as f64);
     v.msg = format!("record {i:04}").into();
@@ -100,16 +107,12 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
         ..fast(http(port))
     };
     let otlp = OtlpForwarder::start(&config, "otel", warner(), Some(acks)).unwrap();
-    for i in 0..100 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..100);
     assert!(otlp.wait_settled(99, LONG));
     first.wait_records(100, LONG);
     first.stop();
 
-    for i in 100..200 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 100..200);
     wait_for("a failed attempt", LONG, || {
         (otlp.stats().retries > 0).then_some(())
     });
@@ -177,9 +180,7 @@ fn a_503_is_retried_until_the_peer_takes_the_batch() {
     };
     let (acks, settled) = mpsc::channel();
     let otlp = OtlpForwarder::start(&config, "scripted", warner(), Some(acks)).unwrap();
-    for i in 0..10 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..10);
     assert_eq!(
         settled.recv_timeout(LONG).unwrap(),
         Settlement {
@@ -238,9 +239,7 @@ fn a_400_is_counted_reported_and_not_retried() {
     };
     let (acks, settled) = mpsc::channel();
     let otlp = OtlpForwarder::start(&config, "scripted", warner(), Some(acks)).unwrap();
-    for i in 0..5 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..5);
     let first = settled.recv_timeout(LONG).unwrap();
     assert_eq!(
         first,
@@ -266,9 +265,7 @@ fn a_400_is_counted_reported_and_not_retried() {
     );
 
     // The refused batch is not sent again: the next request holds only the next records.
-    for i in 5..10 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 5..10);
     let second = settled.recv_timeout(LONG).unwrap();
     assert_eq!(
         second,
@@ -319,9 +316,7 @@ fn tls_with_a_self_signed_ca() {
         ..fast(endpoint.clone())
     };
     let otlp = OtlpForwarder::start(&trusting, "tls", warner(), None).unwrap();
-    for i in 0..3 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..3);
     assert!(otlp.wait_settled(2, LONG));
     let records = col.wait_records(3, LONG);
     assert_eq!(body_counts(&records).len(), 3);
@@ -373,9 +368,7 @@ fn a_full_buffer_refuses_until_the_peer_comes_back() {
 #[test]
 fn closing_gives_up_after_its_timeout_and_reports_the_unsettled() {
     let otlp = OtlpForwarder::start(&fast(http(free_port())), "otel", warner(), None).unwrap();
-    for i in 0..3 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..3);
     wait_for("a failed attempt", LONG, || {
         (otlp.stats().retries > 0).then_some(())
     });

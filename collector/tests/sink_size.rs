@@ -8,6 +8,14 @@ use std::fs;
 use logfunnel_collector::sink::{RotatingFileSink, RotatingOptions, Rotation, Sink};
 use sink_common::{expect, listing, names};
 
+/// Writes `lineNN` (7 bytes with the newline) for each number in `range`, then flushes.
+fn write_lines(sink: &mut dyn Sink, range: std::ops::Range<usize>) {
+    for i in range {
+        sink.write(20, &format!("line{i:02}")).unwrap();
+    }
+    sink.flush().unwrap();
+}
+
 #[test]
 fn shifts_backups_and_prunes_beyond_backup_count() {
     let dir = tempfile::tempdir().unwrap();
@@ -15,10 +23,7 @@ fn shifts_backups_and_prunes_beyond_backup_count() {
     // "lineNN\n" is 7 bytes: two lines fit in 14 bytes, a third would exceed.
     let options = RotatingOptions::new().backup_count(3);
     let mut sink = RotatingFileSink::open(&path, Rotation::size(14), options).unwrap();
-    for i in 0..6 {
-        sink.write(20, &format!("line{i:02}")).unwrap();
-    }
-    sink.flush().unwrap();
+    write_lines(&mut sink, 0..6);
     assert_eq!(
         listing(dir.path()),
         expect(&[
@@ -27,10 +32,7 @@ fn shifts_backups_and_prunes_beyond_backup_count() {
             ("app.log.2", &["line00", "line01"]),
         ])
     );
-    for i in 6..12 {
-        sink.write(20, &format!("line{i:02}")).unwrap();
-    }
-    sink.flush().unwrap();
+    write_lines(&mut sink, 6..12);
     // Only 3 backups stay; the oldest lines are gone, the newest backup is .1.
     assert_eq!(
         listing(dir.path()),
