@@ -1,42 +1,21 @@
 //! CURVE and the ZAP allowlist with real libzmq sockets over TCP on 127.0.0.1: who gets records
 //! through, who does not, and that each rejection is counted.
 
-use logfunnel_collector::auth::{configure_server, Allowlist, AuthCounters, ZapHandler};
+mod support;
+
+use logfunnel_collector::auth::{Allowlist, AuthCounters, ZapHandler};
 use logfunnel_collector::warn::Warner;
 use logfunnel_core::curve::{configure_client, KeyPair};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::curve_server::CurveServer as Server;
 
 /// How long a test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-struct Server {
-    _context: zmq::Context,
-    zap: ZapHandler,
-    socket: zmq::Socket,
-    endpoint: String,
-    keys: KeyPair,
-}
-
 fn server(allowlist: Allowlist) -> Server {
-    let context = zmq::Context::new();
-    let keys = KeyPair::generate().unwrap();
-    let warner = Arc::new(Warner::new(Duration::ZERO));
-    let zap = ZapHandler::start(&context, allowlist, warner).unwrap();
-    let socket = context.socket(zmq::PULL).unwrap();
-    socket.set_linger(0).unwrap();
-    configure_server(&socket, &keys.secret).unwrap();
-    zap.watch(&socket).unwrap();
-    socket.bind("tcp://127.0.0.1:*").unwrap();
-    let endpoint = socket.get_last_endpoint().unwrap().unwrap();
-    Server {
-        _context: context,
-        zap,
-        socket,
-        endpoint,
-        keys,
-    }
+    Server::start(allowlist)
 }
 
 /// A server whose allowlist is `client`'s public key alone.
@@ -70,6 +49,14 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "gave up waiting for: {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Waits until `count` (of rejections) is at least 1, then asserts nothing was delivered and
+/// nobody was accepted.
+fn assert_refused(server: &Server, what: &str, count: impl Fn() -> u64) {
+    wait_until(what, || count() >= 1);
+    assert_nothing_received(server);
+    assert_eq!(server.zap.counters().accepted.load(Ordering::Relaxed), 0);
 }
 
 /// Asserts nothing was delivered: the rejection is already counted, so the handshake is over.
@@ -125,11 +112,9 @@ fn unlisted_key_delivers_nothing_and_is_counted_with_its_address() {
         "let me in",
     );
     let counters = server.zap.counters();
-    wait_until("the ZAP rejection", || {
-        counters.rejected_keys.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the ZAP rejection", || {
+        counters.rejected_keys.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
     assert_eq!(counters.last_rejected_peer().as_deref(), Some("127.0.0.1"));
 }
 
@@ -144,11 +129,9 @@ fn wrong_server_key_delivers_nothing_and_is_counted() {
         "secret",
     );
     let counters = server.zap.counters();
-    wait_until("the failed handshake", || {
-        counters.failed_handshakes.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the failed handshake", || {
+        counters.failed_handshakes.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
     assert!(counters.rejected() >= 1);
 }
 
@@ -157,11 +140,9 @@ fn plaintext_client_delivers_nothing_and_is_counted() {
     let server = server(Allowlist::default());
     let _client = client(&server.endpoint, None, "plain text");
     let counters = server.zap.counters();
-    wait_until("the failed handshake", || {
-        counters.failed_handshakes.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the failed handshake", || {
+        counters.failed_handshakes.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! raw ZeroMQ sockets for hand-made frames, and readers for what landed in the files.
 #![allow(dead_code)]
 
+pub mod curve_server;
 pub mod proc;
 pub mod tmpfs;
 
