@@ -80,20 +80,15 @@ fn pyzmq_client(
 fn pyzmq_client_with_a_listed_key_gets_through_and_an_unlisted_one_does_not() {
     let python = python_with_pyzmq();
     let allow_dir = tempfile::tempdir().unwrap();
-    let CurveServer {
-        zap,
-        socket,
-        endpoint,
-        keys: server_keys,
-        ..
-    } = &CurveServer::start(Allowlist {
+    let server = CurveServer::start(Allowlist {
         keys: vec![],
         dir: Some(allow_dir.path().into()),
     });
+    let (zap, socket, endpoint) = (&server.zap, &server.socket, &server.endpoint);
     let counters = zap.counters();
 
     // Not listed: pyzmq sees its handshake refused by the allowlist, nothing arrives.
-    let outcome = pyzmq_client(&python, &endpoint, &server_keys, None, &zap, "unlisted");
+    let outcome = pyzmq_client(&python, endpoint, &server.keys, None, zap, "unlisted");
     assert_eq!(outcome, "failed-auth");
     // At least one: libzmq may retry before the client exits.
     assert!(counters.rejected_keys.load(Ordering::Relaxed) >= 1);
@@ -103,10 +98,10 @@ fn pyzmq_client_with_a_listed_key_gets_through_and_an_unlisted_one_does_not() {
     // Listed (its key file written into allow_dir, then reloaded): its message arrives.
     let outcome = pyzmq_client(
         &python,
-        &endpoint,
-        &server_keys,
+        endpoint,
+        &server.keys,
         Some(allow_dir.path()),
-        &zap,
+        zap,
         "from pyzmq",
     );
     assert_eq!(outcome, "succeeded");

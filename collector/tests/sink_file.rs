@@ -7,12 +7,11 @@ use std::fs;
 use logfunnel_collector::sink::{
     FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink, SinkError,
 };
-use sink_common::read_text;
+use sink_common::{read_text, temp_log};
 
 #[test]
 fn appends_lines_and_keeps_bytes_as_they_are() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     fs::write(&path, "existing\n").unwrap();
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "one").unwrap();
@@ -30,8 +29,7 @@ fn appends_lines_and_keeps_bytes_as_they_are() {
 
 #[test]
 fn buffered_lines_reach_the_file_on_flush() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "buffered").unwrap();
     assert_eq!(fs::read_to_string(&path).unwrap(), "");
@@ -49,8 +47,7 @@ fn reopen_and_write_new(sink: &mut dyn Sink, path: &std::path::Path) {
 
 #[test]
 fn reopen_after_external_rename_starts_a_new_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let moved = dir.path().join("app.log.1");
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "old 1").unwrap();
@@ -64,8 +61,7 @@ fn reopen_after_external_rename_starts_a_new_file() {
 
 #[test]
 fn rotating_sink_reopen_after_external_rename() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let moved = dir.path().join("elsewhere.log");
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(1000), RotatingOptions::new()).unwrap();
@@ -102,8 +98,7 @@ fn open_error_names_the_path_and_the_reason() {
 
 #[test]
 fn invalid_rotation_is_refused_with_the_path() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     let rotation = Rotation::timed(logfunnel_collector::sink::When::Hours, 0, true);
     let err = RotatingFileSink::open(&path, rotation, RotatingOptions::new()).unwrap_err();
     assert!(matches!(err, SinkError::InvalidRotation { .. }));
