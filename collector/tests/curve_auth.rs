@@ -26,6 +26,11 @@ fn server_listing(client: &KeyPair) -> Server {
     })
 }
 
+/// A CURVE client with `keys` that knows `server`'s key; sends `text`.
+fn curve_client(server: &Server, keys: &KeyPair, text: &str) -> (zmq::Context, zmq::Socket) {
+    client(&server.endpoint, Some((&server.keys, keys)), text)
+}
+
 /// A client in its own context, as a sender process has; sends `text` (queued until connected).
 fn client(
     endpoint: &str,
@@ -80,11 +85,7 @@ fn counts(counters: &AuthCounters) -> (u64, u64, u64) {
 fn listed_client_gets_through_and_is_counted_as_accepted() {
     let allowed = KeyPair::generate().unwrap();
     let server = server_listing(&allowed);
-    let _client = client(
-        &server.endpoint,
-        Some((&server.keys, &allowed)),
-        "hello over curve",
-    );
+    let _client = curve_client(&server, &allowed, "hello over curve");
     server
         .socket
         .set_rcvtimeo(PATIENCE.as_millis() as i32)
@@ -106,11 +107,7 @@ fn unlisted_key_delivers_nothing_and_is_counted_with_its_address() {
     let listed = KeyPair::generate().unwrap();
     let stranger = KeyPair::generate().unwrap();
     let server = server_listing(&listed);
-    let _client = client(
-        &server.endpoint,
-        Some((&server.keys, &stranger)),
-        "let me in",
-    );
+    let _client = curve_client(&server, &stranger, "let me in");
     let counters = server.zap.counters();
     assert_refused(&server, "the ZAP rejection", || {
         counters.rejected_keys.load(Ordering::Relaxed)

@@ -53,8 +53,7 @@ fn file_sink_keeps_what_a_full_disk_refused_and_writes_it_once_later() {
     let Some((_disk, filler, path)) = full_disk() else {
         return;
     };
-    let mut sink = FileSink::open(&path).unwrap();
-    let mut next = 0;
+    let (mut sink, mut next) = (FileSink::open(&path).unwrap(), 0);
     let err = write_until_full(&mut sink, &mut next);
     assert_full(&err, &path);
     let written = whole_records(&path, 0);
@@ -153,8 +152,7 @@ fn discarding_drops_only_the_records_the_full_disk_refused() {
     let Some((_disk, filler, path)) = full_disk() else {
         return;
     };
-    let mut sink = FileSink::open(&path).unwrap();
-    let mut next = 0;
+    let (mut sink, mut next) = (FileSink::open(&path).unwrap(), 0);
     assert_full(&write_until_full(&mut sink, &mut next), &path);
     let written = whole_records(&path, 0);
     assert_eq!(sink.discard_unsettled() as usize, next - written);

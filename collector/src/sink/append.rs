@@ -57,16 +57,10 @@ pub(crate) struct Appender {
 impl Appender {
     /// Opens `path` for appending ([`open_append`]); returns the appender and the file's length.
     pub(crate) fn open(path: &Path) -> io::Result<(Appender, u64)> {
-        let file = open_append(path)?;
-        let meta = file.metadata()?;
-        let len = if meta.is_file() {
-            cut_torn_tail(&file, meta.len(), path)?
-        } else {
-            meta.len()
-        };
+        let (file, regular, len) = open_whole(path)?;
         let out = Appender {
             file,
-            regular: meta.is_file(),
+            regular,
             buf: Vec::with_capacity(FLUSH_THRESHOLD),
             ends: Vec::new(),
             cut_to: None,
@@ -173,17 +167,24 @@ impl Appender {
     /// to the other.
     pub(crate) fn reopen(&mut self, path: &Path) -> io::Result<u64> {
         debug_assert!(self.buf.is_empty() && self.cut_to.is_none());
-        let file = open_append(path)?;
-        let meta = file.metadata()?;
-        let len = if meta.is_file() {
-            cut_torn_tail(&file, meta.len(), path)?
-        } else {
-            meta.len()
-        };
+        let (file, regular, len) = open_whole(path)?;
         self.file = file;
-        self.regular = meta.is_file();
+        self.regular = regular;
         Ok(len)
     }
+}
+
+/// Opens `path` for appending; returns the file, whether it is a regular file, and its length
+/// after a torn last record (regular files only) is cut off.
+fn open_whole(path: &Path) -> io::Result<(File, bool, u64)> {
+    let file = open_append(path)?;
+    let meta = file.metadata()?;
+    let len = if meta.is_file() {
+        cut_torn_tail(&file, meta.len(), path)?
+    } else {
+        meta.len()
+    };
+    Ok((file, meta.is_file(), len))
 }
 
 /// A file that does not end with a newline was left by a collector killed in the middle of a
