@@ -10,7 +10,7 @@
 //! in each batch header it receives (validated by `decode_batch`, nothing else) and acknowledges
 //! every sender cumulatively, as the collector does once per commit.
 
-use crate::driver::{err, ready_then_wait_for_start, Tally};
+use crate::driver::{err, ready_then_wait_for_start, socket, Tally};
 use crate::{rusage, Args, Template};
 use logfunnel_core::transport;
 use logfunnel_core::wire_v2::{
@@ -81,13 +81,10 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
         let ack_endpoint = announcement
             .ack_endpoint_for(&args.endpoint)
             .map_err(|e| e.to_string())?;
-        let dealer = ctx
-            .socket(zmq::DEALER)
-            .map_err(err("socket"))?;
+        let dealer = socket(&ctx, zmq::DEALER, -1)?;
         dealer
             .set_sndhwm(args.sndhwm)
             .map_err(err("sndhwm"))?;
-        dealer.set_linger(-1).map_err(err("linger"))?;
         dealer
             .connect(&ack_endpoint)
             .map_err(|e| format!("connect {ack_endpoint}: {e}"))?;
@@ -186,15 +183,10 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
 /// The counting receiver for the acknowledged path.
 pub fn sink(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
-    let router = ctx
-        .socket(zmq::ROUTER)
-        .map_err(err("socket"))?;
+    let router = socket(&ctx, zmq::ROUTER, 2000)?;
     router
         .set_rcvhwm(args.rcvhwm)
         .map_err(err("rcvhwm"))?;
-    router
-        .set_linger(2000)
-        .map_err(err("linger"))?;
     let host = args
         .endpoint
         .rsplit_once(':')
@@ -211,8 +203,7 @@ pub fn sink(args: &Args) -> Result<bool, String> {
         .rsplit_once(':')
         .and_then(|(_, p)| p.parse().ok())
         .ok_or("no port in the ack router's endpoint")?;
-    let sub = ctx.socket(zmq::SUB).map_err(err("socket"))?;
-    sub.set_linger(0).map_err(err("linger"))?;
+    let sub = socket(&ctx, zmq::SUB, 0)?;
     sub.set_subscribe(b"")
         .map_err(err("subscribe"))?;
     let announcement = Announcement {

@@ -32,6 +32,13 @@ pub fn ready_then_wait_for_start(sockets: &[&zmq::Socket]) -> Result<(), String>
     Ok(())
 }
 
+/// A new socket of `kind` in `ctx` with `linger` (ms; -1 waits for every frame to go out).
+pub fn socket(ctx: &zmq::Context, kind: zmq::SocketType, linger: i32) -> Result<zmq::Socket, String> {
+    let s = ctx.socket(kind).map_err(err("socket"))?;
+    s.set_linger(linger).map_err(err("linger"))?;
+    Ok(s)
+}
+
 /// A libzmq (or I/O) error as `what: reason`.
 pub fn err<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> String {
     move |e| format!("{what}: {e}")

@@ -9,16 +9,15 @@
 //! just before the blasters are released), receive, print one JSON line. If nothing arrives for
 //! `--quiet-s` seconds it stops early, prints what it has and exits 1.
 
-use crate::driver::{err, ready_then_wait_for_start, Tally};
+use crate::driver::{err, ready_then_wait_for_start, socket, Tally};
 use crate::Args;
 
 pub fn run(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
     let kind = if args.push { zmq::PULL } else { zmq::SUB };
-    let s = ctx.socket(kind).map_err(err("socket"))?;
+    let s = socket(&ctx, kind, 0)?;
     s.set_rcvhwm(args.rcvhwm)
         .map_err(err("rcvhwm"))?;
-    s.set_linger(0).map_err(err("linger"))?;
     if !args.push {
         s.set_subscribe(b"")
             .map_err(err("subscribe"))?;
