@@ -199,15 +199,15 @@ impl ZapHandler {
             "inproc://logfunnel.zap.control.{}",
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let thread_control = context
-            .socket(zmq::PAIR)
-            .map_err(zmq_error("create the ZAP control socket"))?;
+        let control_pair = || {
+            context
+                .socket(zmq::PAIR)
+                .map_err(zmq_error("create the ZAP control socket"))
+        };
+        let (thread_control, control) = (control_pair()?, control_pair()?);
         thread_control
             .bind(&control_endpoint)
             .map_err(zmq_error("bind the ZAP control socket"))?;
-        let control = context
-            .socket(zmq::PAIR)
-            .map_err(zmq_error("create the ZAP control socket"))?;
         control
             .connect(&control_endpoint)
             .map_err(zmq_error("connect the ZAP control socket"))?;

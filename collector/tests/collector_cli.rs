@@ -5,90 +5,12 @@
 mod support;
 
 use logfunnel_core::{Record, SocketMode};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
+use support::proc::{assert_config_refused, run, serial, Proc, BIN};
 use support::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_logfunnel-collector");
-
-/// These tests spawn processes while senders connect; they run one at a time because libzmq as built
-/// here marks sockets close-on-exec only after creating them, so a process spawned by one test could
-/// inherit another test's sender connection (see collector_e2e.rs).
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-/// A collector process whose stderr is collected line by line.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], cwd: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = stderr.clone();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let p = Proc { child, stderr };
-        assert!(
-            wait_until(Duration::from_secs(30), || p
-                .has_line("logfunnel-collector: ready")),
-            "collector did not start: {:?}",
-            p.lines()
-        );
-        p
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn has_line(&self, needle: &str) -> bool {
-        self.lines().iter().any(|l| l.contains(needle))
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: plain kill(2) on our own child's pid.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, sig) },
-            0
-        );
-    }
-
-    fn wait(mut self) -> (i32, Vec<String>) {
-        let status = self.child.wait().unwrap();
-        // Let the reader thread see EOF.
-        std::thread::sleep(Duration::from_millis(50));
-        (status.code().unwrap_or(-1), self.lines())
-    }
-}
 
 fn ipc(dir: &tempfile::TempDir, name: &str) -> String {
     format!("ipc://{}", dir.path().join(name).display())
@@ -169,19 +91,7 @@ fn every_config_error_names_the_key_and_exits_2() {
     ];
     for (text, want) in &cases {
         let config = write_config(&dir, text);
-        let config = config.to_str().unwrap();
-        for args in [
-            vec!["--config", config, "--check-config"],
-            vec!["--config", config],
-        ] {
-            let out = run(&args, dir.path());
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{args:?} with {text:?}: {err}");
-            assert!(
-                err.contains("logfunnel-collector: error: ") && err.contains(want.as_str()),
-                "{args:?} with {text:?}: {err:?} lacks {want:?}"
-            );
-        }
+        assert_config_refused(&config, dir.path(), &["logfunnel-collector: error: ", want]);
     }
     // Nothing ran: no log file was created by any of them.
     assert!(!dir.path().join("a.log").exists());

@@ -31,8 +31,7 @@ fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
 #[test]
 fn records_arrive_formatted_with_exact_counts() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "app.log");
+    let (_dir, path) = temp_path("app.log");
     let mut c = base_config();
     let mut s = FileSinkConfig::new(&path);
     s.line.format = Some("%(levelname)s %(name)s %(process)d %(message)s [%(user)s]".into());
@@ -78,12 +77,8 @@ fn many_sender_threads_every_record_once_in_order() {
     let _shared = shared();
     const THREADS: u64 = 8;
     const PER: u64 = 20_000;
-    let dir = tempdir();
-    let path = path_in(&dir, "all.jsonl");
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = runtime::start(c).unwrap();
-    let ep = collector.endpoints()[0].clone();
+    let (_dir, path) = temp_path("all.jsonl");
+    let (collector, ep) = start_jsonl(&path);
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let ep = ep.clone();
@@ -144,11 +139,9 @@ fn sender_processes_every_record_once_in_order() {
     let _alone = SPAWNING.write().unwrap_or_else(|p| p.into_inner());
     const CHILDREN: usize = 3;
     const PER: u64 = 100_000;
-    let dir = tempdir();
-    let path = path_in(&dir, "procs.jsonl");
-    let mut c = base_config();
+    let (_dir, path) = temp_path("procs.jsonl");
+    let mut c = jsonl_config(&path);
     c.pull = vec!["tcp://127.0.0.1:0".into()];
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
     let collector = runtime::start(c).unwrap();
     let sub = collector.bind_endpoints()[0].clone();
     let pull = collector.pull_endpoints()[0].clone();
@@ -195,8 +188,7 @@ fn sender_processes_every_record_once_in_order() {
 #[test]
 fn sender_started_before_the_collector_loses_nothing() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "early.log");
+    let (_dir, path) = temp_path("early.log");
     let port = free_port();
     let ep = format!("tcp://127.0.0.1:{port}");
     let s = sender(&ep, SocketMode::Xpub);
@@ -222,12 +214,8 @@ fn sender_started_before_the_collector_loses_nothing() {
 #[test]
 fn sender_closed_right_after_its_last_log_loses_nothing() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "quick.jsonl");
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = runtime::start(c).unwrap();
-    let ep = collector.endpoints()[0].clone();
+    let (_dir, path) = temp_path("quick.jsonl");
+    let (collector, ep) = start_jsonl(&path);
     for round in 0..5 {
         let s = sender(&ep, SocketMode::Xpub);
         log_n(&s, "quick", &format!("r{round}"), 2000);
@@ -245,8 +233,7 @@ fn sender_closed_right_after_its_last_log_loses_nothing() {
 #[test]
 fn hostile_input_is_counted_by_reason_and_valid_records_all_arrive() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "valid.log");
+    let (_dir, path) = temp_path("valid.log");
     let mut c = base_config();
     c.pull = vec!["tcp://127.0.0.1:0".into()];
     c.max_frame_bytes = 64 * 1024;
@@ -376,8 +363,7 @@ fn gaps_and_duplicates_are_reported_per_sender() {
 #[test]
 fn routing_by_logger_prefix_and_level() {
     let _shared = shared();
-    let dir = tempdir();
-    let db = path_in(&dir, "db.log");
+    let (dir, db) = temp_path("db.log");
     let rest = path_in(&dir, "rest.log");
     let errors = path_in(&dir, "errors.log");
     let mut c = base_config();
@@ -438,8 +424,7 @@ fn routing_by_logger_prefix_and_level() {
 #[test]
 fn format_styles_brace_and_dollar_like_python() {
     let _shared = shared();
-    let dir = tempdir();
-    let brace = path_in(&dir, "brace.log");
+    let (dir, brace) = temp_path("brace.log");
     let dollar = path_in(&dir, "dollar.log");
     let default_brace = path_in(&dir, "default-brace.log");
     let mut c = base_config();
@@ -475,8 +460,7 @@ fn format_styles_brace_and_dollar_like_python() {
 #[test]
 fn metrics_endpoint_serves_counters_that_match() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "m.log");
+    let (_dir, path) = temp_path("m.log");
     let mut c = base_config();
     c.pull = vec!["tcp://127.0.0.1:0".into()];
     c.metrics = Some(MetricsConfig {
@@ -588,13 +572,11 @@ fn live_view_republishes_accepted_records() {
 #[test]
 fn run_blocks_until_shutdown_and_drains() {
     let _shared = shared();
-    let dir = tempdir();
-    let path = path_in(&dir, "run.log");
+    let (_dir, path) = temp_path("run.log");
     let port = free_port();
     let ep = format!("tcp://127.0.0.1:{port}");
-    let mut c = base_config();
+    let mut c = jsonl_config(&path);
     c.bind = vec![ep.clone()];
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
     let shutdown = runtime::Shutdown::new();
     let runner = {
         let shutdown = shutdown.clone();

@@ -1,42 +1,34 @@
 //! CURVE and the ZAP allowlist with real libzmq sockets over TCP on 127.0.0.1: who gets records
 //! through, who does not, and that each rejection is counted.
 
-use logfunnel_collector::auth::{configure_server, Allowlist, AuthCounters, ZapHandler};
+mod support;
+
+use logfunnel_collector::auth::{Allowlist, AuthCounters, ZapHandler};
 use logfunnel_collector::warn::Warner;
 use logfunnel_core::curve::{configure_client, KeyPair};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::curve_server::CurveServer as Server;
 
 /// How long a test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-struct Server {
-    _context: zmq::Context,
-    zap: ZapHandler,
-    socket: zmq::Socket,
-    endpoint: String,
-    keys: KeyPair,
+fn server(allowlist: Allowlist) -> Server {
+    Server::start(allowlist)
 }
 
-fn server(allowlist: Allowlist) -> Server {
-    let context = zmq::Context::new();
-    let keys = KeyPair::generate().unwrap();
-    let warner = Arc::new(Warner::new(Duration::ZERO));
-    let zap = ZapHandler::start(&context, allowlist, warner).unwrap();
-    let socket = context.socket(zmq::PULL).unwrap();
-    socket.set_linger(0).unwrap();
-    configure_server(&socket, &keys.secret).unwrap();
-    zap.watch(&socket).unwrap();
-    socket.bind("tcp://127.0.0.1:*").unwrap();
-    let endpoint = socket.get_last_endpoint().unwrap().unwrap();
-    Server {
-        _context: context,
-        zap,
-        socket,
-        endpoint,
-        keys,
-    }
+/// A server whose allowlist is `client`'s public key alone.
+fn server_listing(client: &KeyPair) -> Server {
+    server(Allowlist {
+        keys: vec![client.public],
+        dir: None,
+    })
+}
+
+/// A CURVE client with `keys` that knows `server`'s key; sends `text`.
+fn curve_client(server: &Server, keys: &KeyPair, text: &str) -> (zmq::Context, zmq::Socket) {
+    client(&server.endpoint, Some((&server.keys, keys)), text)
 }
 
 /// A client in its own context, as a sender process has; sends `text` (queued until connected).
@@ -64,6 +56,14 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// Waits until `count` (of rejections) is at least 1, then asserts nothing was delivered and
+/// nobody was accepted.
+fn assert_refused(server: &Server, what: &str, count: impl Fn() -> u64) {
+    wait_until(what, || count() >= 1);
+    assert_nothing_received(server);
+    assert_eq!(server.zap.counters().accepted.load(Ordering::Relaxed), 0);
+}
+
 /// Asserts nothing was delivered: the rejection is already counted, so the handshake is over.
 fn assert_nothing_received(server: &Server) {
     assert_eq!(
@@ -84,15 +84,8 @@ fn counts(counters: &AuthCounters) -> (u64, u64, u64) {
 #[test]
 fn listed_client_gets_through_and_is_counted_as_accepted() {
     let allowed = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![allowed.public],
-        dir: None,
-    });
-    let _client = client(
-        &server.endpoint,
-        Some((&server.keys, &allowed)),
-        "hello over curve",
-    );
+    let server = server_listing(&allowed);
+    let _client = curve_client(&server, &allowed, "hello over curve");
     server
         .socket
         .set_rcvtimeo(PATIENCE.as_millis() as i32)
@@ -113,31 +106,19 @@ fn listed_client_gets_through_and_is_counted_as_accepted() {
 fn unlisted_key_delivers_nothing_and_is_counted_with_its_address() {
     let listed = KeyPair::generate().unwrap();
     let stranger = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![listed.public],
-        dir: None,
-    });
-    let _client = client(
-        &server.endpoint,
-        Some((&server.keys, &stranger)),
-        "let me in",
-    );
+    let server = server_listing(&listed);
+    let _client = curve_client(&server, &stranger, "let me in");
     let counters = server.zap.counters();
-    wait_until("the ZAP rejection", || {
-        counters.rejected_keys.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the ZAP rejection", || {
+        counters.rejected_keys.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
     assert_eq!(counters.last_rejected_peer().as_deref(), Some("127.0.0.1"));
 }
 
 #[test]
 fn wrong_server_key_delivers_nothing_and_is_counted() {
     let listed = KeyPair::generate().unwrap();
-    let server = server(Allowlist {
-        keys: vec![listed.public],
-        dir: None,
-    });
+    let server = server_listing(&listed);
     let impostor_server = KeyPair::generate().unwrap();
     let _client = client(
         &server.endpoint,
@@ -145,11 +126,9 @@ fn wrong_server_key_delivers_nothing_and_is_counted() {
         "secret",
     );
     let counters = server.zap.counters();
-    wait_until("the failed handshake", || {
-        counters.failed_handshakes.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the failed handshake", || {
+        counters.failed_handshakes.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
     assert!(counters.rejected() >= 1);
 }
 
@@ -158,11 +137,9 @@ fn plaintext_client_delivers_nothing_and_is_counted() {
     let server = server(Allowlist::default());
     let _client = client(&server.endpoint, None, "plain text");
     let counters = server.zap.counters();
-    wait_until("the failed handshake", || {
-        counters.failed_handshakes.load(Ordering::Relaxed) >= 1
+    assert_refused(&server, "the failed handshake", || {
+        counters.failed_handshakes.load(Ordering::Relaxed)
     });
-    assert_nothing_received(&server);
-    assert_eq!(counters.accepted.load(Ordering::Relaxed), 0);
 }
 
 #[test]

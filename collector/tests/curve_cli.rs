@@ -8,25 +8,13 @@ mod support;
 
 use logfunnel_core::curve::{read_public_key, read_secret_key, KeySource};
 use logfunnel_core::{Sender, SenderOptions};
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::proc::{assert_config_refused, run, Proc};
 use support::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_logfunnel-collector");
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn keygen(dir: &Path, prefix: &str) -> (PathBuf, PathBuf) {
     let out = run(&["keygen", "--out", prefix], dir);
@@ -86,21 +74,14 @@ fn an_exposed_endpoint_needs_curve_or_insecure_and_says_why() {
         dir.path(),
         "bind = [\"ipc:///tmp/lf-curve-cli-unused\", \"tcp://0.0.0.0:0\"]\n",
     );
-    for args in [
-        vec!["--config", &config, "--check-config"],
-        vec!["--config", &config],
-    ] {
-        let out = run(&args, dir.path());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(
-            err.contains(
-                "logfunnel-collector: error: bind[1]: \"tcp://0.0.0.0:0\" can be reached from other machines"
-            ),
-            "{args:?}: {err}"
-        );
-        assert!(err.contains("insecure = true"), "{err}");
-    }
+    assert_config_refused(
+        Path::new(&config),
+        dir.path(),
+        &[
+            "logfunnel-collector: error: bind[1]: \"tcp://0.0.0.0:0\" can be reached from other machines",
+            "insecure = true",
+        ],
+    );
     // The flag is checked the same way.
     let out = run(&["--bind", "tcp://0.0.0.0:0", "--check-config"], dir.path());
     assert_eq!(out.status.code(), Some(2));
@@ -164,18 +145,11 @@ fn every_curve_error_names_the_key_and_exits_2() {
             dir.path(),
             &format!("bind = [\"tcp://127.0.0.1:0\"]\n{text}"),
         );
-        for args in [
-            vec!["--config", &config, "--check-config"],
-            vec!["--config", &config],
-        ] {
-            let out = run(&args, dir.path());
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{args:?} with {text:?}: {err}");
-            assert!(
-                err.contains("logfunnel-collector: error: ") && err.contains(want.as_str()),
-                "{args:?} with {text:?}: {err:?} lacks {want:?}"
-            );
-        }
+        assert_config_refused(
+            Path::new(&config),
+            dir.path(),
+            &["logfunnel-collector: error: ", want],
+        );
     }
     // And the good one checks, saying CURVE is on.
     let config = write_config(
@@ -192,63 +166,6 @@ fn every_curve_error_names_the_key_and_exits_2() {
     drop(collector_pub);
 }
 
-/// A collector process whose stderr is collected line by line.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], cwd: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = stderr.clone();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let p = Proc { child, stderr };
-        assert!(
-            wait_until(PATIENCE, || p.has_line("logfunnel-collector: ready")),
-            "collector did not start: {:?}",
-            p.lines()
-        );
-        p
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn has_line(&self, needle: &str) -> bool {
-        self.lines().iter().any(|l| l.contains(needle))
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: plain kill(2) on our own child's pid.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, sig) },
-            0
-        );
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn sighup_rereads_allow_dir_so_a_listed_sender_gets_in() {
     let dir = tempfile::tempdir().unwrap();
@@ -257,12 +174,7 @@ fn sighup_rereads_allow_dir_so_a_listed_sender_gets_in() {
     let clients = dir.path().join("clients");
     std::fs::create_dir(&clients).unwrap();
     let out = dir.path().join("out.jsonl");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let endpoint = format!("tcp://127.0.0.1:{port}");
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
     let config = write_config(
         dir.path(),
         &format!(

@@ -6,15 +6,15 @@
 //! `LOGFUNNEL_PYZMQ_PYTHON` if set. The client generates its key with pyzmq and writes it to the
 //! `allow_dir` itself, so the test also checks that pyzmq's key files parse here.
 
-use logfunnel_collector::auth::{configure_server, Allowlist, ZapHandler};
-use logfunnel_collector::warn::Warner;
+mod support;
+
+use logfunnel_collector::auth::{Allowlist, ZapHandler};
 use logfunnel_core::curve::KeyPair;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Duration;
+use support::curve_server::CurveServer;
 
 fn python_with_pyzmq() -> PathBuf {
     if let Some(python) = std::env::var_os("LOGFUNNEL_PYZMQ_PYTHON") {
@@ -80,27 +80,15 @@ fn pyzmq_client(
 fn pyzmq_client_with_a_listed_key_gets_through_and_an_unlisted_one_does_not() {
     let python = python_with_pyzmq();
     let allow_dir = tempfile::tempdir().unwrap();
-    let context = zmq::Context::new();
-    let server_keys = KeyPair::generate().unwrap();
-    let zap = ZapHandler::start(
-        &context,
-        Allowlist {
-            keys: vec![],
-            dir: Some(allow_dir.path().into()),
-        },
-        Arc::new(Warner::new(Duration::ZERO)),
-    )
-    .unwrap();
-    let socket = context.socket(zmq::PULL).unwrap();
-    socket.set_linger(0).unwrap();
-    configure_server(&socket, &server_keys.secret).unwrap();
-    zap.watch(&socket).unwrap();
-    socket.bind("tcp://127.0.0.1:*").unwrap();
-    let endpoint = socket.get_last_endpoint().unwrap().unwrap();
+    let server = CurveServer::start(Allowlist {
+        keys: vec![],
+        dir: Some(allow_dir.path().into()),
+    });
+    let (zap, socket, endpoint) = (&server.zap, &server.socket, &server.endpoint);
     let counters = zap.counters();
 
     // Not listed: pyzmq sees its handshake refused by the allowlist, nothing arrives.
-    let outcome = pyzmq_client(&python, &endpoint, &server_keys, None, &zap, "unlisted");
+    let outcome = pyzmq_client(&python, endpoint, &server.keys, None, zap, "unlisted");
     assert_eq!(outcome, "failed-auth");
     // At least one: libzmq may retry before the client exits.
     assert!(counters.rejected_keys.load(Ordering::Relaxed) >= 1);
@@ -110,10 +98,10 @@ fn pyzmq_client_with_a_listed_key_gets_through_and_an_unlisted_one_does_not() {
     // Listed (its key file written into allow_dir, then reloaded): its message arrives.
     let outcome = pyzmq_client(
         &python,
-        &endpoint,
-        &server_keys,
+        endpoint,
+        &server.keys,
         Some(allow_dir.path()),
-        &zap,
+        zap,
         "from pyzmq",
     );
     assert_eq!(outcome, "succeeded");

@@ -6,7 +6,6 @@
 
 mod support;
 
-use logfunnel_collector::config::SinkKind;
 use logfunnel_collector::runtime;
 use logfunnel_core::wire_v2::{Announcement, BatchBuilder, BatchStart};
 use logfunnel_core::{FlushStatus, SocketMode};
@@ -17,12 +16,8 @@ const STOP: Duration = Duration::from_secs(60);
 
 #[test]
 fn a_default_sender_and_collector_acknowledge_every_record() {
-    let dir = tempdir();
-    let path = path_in(&dir, "acked.jsonl");
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = runtime::start(c).unwrap();
-    let ep = collector.endpoints()[0].clone();
+    let (_dir, path) = temp_path("acked.jsonl");
+    let (collector, ep) = start_jsonl(&path);
     let s = sender(&ep, SocketMode::Xpub);
     log_n(&s, "acked", "r", 5_000);
     assert_eq!(s.flush(Duration::from_secs(60)), FlushStatus::Flushed);
@@ -48,11 +43,9 @@ fn a_default_sender_and_collector_acknowledge_every_record() {
 #[test]
 fn a_v1_collector_and_a_plain_sub_listener_leave_the_sender_unacknowledged() {
     // A collector with acknowledge = false announces nothing: the sender stays v1, every record lands.
-    let dir = tempdir();
-    let path = path_in(&dir, "v1.jsonl");
-    let mut c = base_config();
+    let (_dir, path) = temp_path("v1.jsonl");
+    let mut c = jsonl_config(&path);
     c.acknowledge = false;
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
     let collector = runtime::start(c).unwrap();
     let s = sender(&collector.endpoints()[0], SocketMode::Xpub);
     log_n(&s, "v1", "r", 1_000);
@@ -84,16 +77,14 @@ fn a_v1_collector_and_a_plain_sub_listener_leave_the_sender_unacknowledged() {
 
 #[test]
 fn a_collector_stopped_and_started_again_loses_and_repeats_nothing() {
-    let dir = tempdir();
-    let path = path_in(&dir, "restart.jsonl");
+    let (dir, path) = temp_path("restart.jsonl");
     let state = dir.path().join("state");
     let port = free_port();
     let ep = format!("tcp://127.0.0.1:{port}");
     let config = || {
-        let mut c = base_config();
+        let mut c = jsonl_config(&path);
         c.bind = vec![ep.clone()];
         c.state_dir = Some(state.clone());
-        c.sinks.push(file_sink(SinkKind::Jsonl, &path));
         c
     };
     let s = sender(&ep, SocketMode::Xpub);
@@ -125,12 +116,8 @@ fn a_collector_stopped_and_started_again_loses_and_repeats_nothing() {
 
 #[test]
 fn hostile_batches_on_the_ack_socket_are_counted_and_others_still_arrive() {
-    let dir = tempdir();
-    let path = path_in(&dir, "hostile.jsonl");
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &path));
-    let collector = runtime::start(c).unwrap();
-    let ep = collector.endpoints()[0].clone();
+    let (_dir, path) = temp_path("hostile.jsonl");
+    let (collector, ep) = start_jsonl(&path);
     // Find the ack ROUTER the way a sender does: from the announcement its SUB subscribes to.
     let ctx = zmq::Context::new();
     let xpub = ctx.socket(zmq::XPUB).unwrap();
@@ -206,15 +193,13 @@ fn a_full_disk_blocks_acks_under_block_and_drops_counted_under_drop() {
     let Some(disk) = support::tmpfs::Tmpfs::mount("1m") else {
         return;
     };
-    let dir = tempdir();
-    let kept = path_in(&dir, "kept.jsonl");
+    let (_dir, kept) = temp_path("kept.jsonl");
     let full = disk.path("full.jsonl");
     let filler = disk.fill_leaving(0);
 
     // `drop`: the sink on the full disk drops and counts; the other sink takes everything and the
     // sender is acknowledged (the dropped sink does not hold acks back).
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &kept));
+    let mut c = jsonl_config(&kept);
     let mut dropping = logfunnel_collector::config::JsonlSinkConfig::new(&full);
     dropping.common.on_error = logfunnel_collector::config::OnError::Drop;
     c.sinks.push(dropping.into());
@@ -234,9 +219,7 @@ fn a_full_disk_blocks_acks_under_block_and_drops_counted_under_drop() {
     // `block` (the default): nothing is acknowledged while the disk is full; once space is back,
     // every record is written once and acknowledged.
     std::fs::remove_file(&full).unwrap();
-    let mut c = base_config();
-    c.sinks.push(file_sink(SinkKind::Jsonl, &full));
-    let collector = runtime::start(c).unwrap();
+    let collector = runtime::start(jsonl_config(&full)).unwrap();
     let s = sender(&collector.endpoints()[0], SocketMode::Xpub);
     log_n(&s, "full", "b", 2_000);
     let held = s.flush(Duration::from_millis(500));

@@ -13,90 +13,28 @@ mod support;
 
 use logfunnel_core::{FlushStatus, Record, SocketMode};
 use otlp_support::otelcol::Otelcol;
-use otlp_support::{attribute_map, check_expect, vectors, wait_for};
-use serde_json::{json, Value};
+use otlp_support::{attribute_map, bodies, body_counts, check_expect, vectors, wait_for};
+use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::proc::{assert_config_refused, run, serial, Proc};
 use support::{close, sender, tempdir, RawPush};
 
-const BIN: &str = env!("CARGO_BIN_EXE_logfunnel-collector");
 const LONG: Duration = Duration::from_secs(60);
-
-/// One test at a time: they spawn processes while senders connect, and libzmq as built here marks
-/// its sockets close-on-exec only after creating them (see collector_e2e.rs).
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A collector process whose stderr is collected line by line.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], cwd: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = stderr.clone();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let p = Proc { child, stderr };
-        wait_for("the collector to be ready", LONG, || {
-            p.has_line("logfunnel-collector: ready").then_some(())
-        });
-        p
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn has_line(&self, needle: &str) -> bool {
-        self.lines().iter().any(|l| l.contains(needle))
-    }
-
-    /// SIGTERM, then the exit code and everything printed.
-    fn stop(mut self) -> (i32, Vec<String>) {
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) },
-            0
-        );
-        let status = self.child.wait().unwrap();
-        let lines = wait_for("stderr to close", LONG, || {
-            Arc::strong_count(&self.stderr).eq(&1).then(|| self.lines())
-        });
-        (status.code().unwrap_or(-1), lines)
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn ipc(dir: &Path, name: &str) -> String {
     format!("ipc://{}", dir.join(name).display())
+}
+
+/// SIGTERM; the collector exits 0 with no record left "not accepted by" the peer.
+fn stop_with_nothing_lost(p: Proc) {
+    let (code, stderr) = p.stop();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(
+        !stderr.iter().any(|l| l.contains("not accepted by")),
+        "{stderr:?}"
+    );
 }
 
 fn otlp_url(port: u16) -> String {
@@ -119,15 +57,6 @@ fn write_config(dir: &Path, endpoint: &str, extra: &str) -> PathBuf {
     path
 }
 
-fn bodies(records: &[(Value, Value)]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for (_, r) in records {
-        let body = r["body"]["stringValue"].as_str().unwrap().to_string();
-        *counts.entry(body).or_insert(0) += 1;
-    }
-    counts
-}
-
 /// Logs records `from..to` (`"record 0042"`) and returns the sender, which holds each record until
 /// the collector acknowledges it: only once the OTLP peer has accepted it (end to end).
 fn log_numbered(endpoint: &str, from: usize, to: usize) -> logfunnel_core::Sender {
@@ -145,12 +74,7 @@ fn log_numbered(endpoint: &str, from: usize, to: usize) -> logfunnel_core::Sende
 fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
     let _serial = serial();
     let dir = tempdir();
-    let col = Otelcol::start(
-        dir.path(),
-        otlp_support::otelcol::free_port(),
-        &dir.path().join("out.json"),
-        None,
-    );
+    let col = Otelcol::start_plain(dir.path());
     let doc = vectors();
     let service = doc["service_name"].as_str().unwrap();
     let config = write_config(
@@ -166,10 +90,7 @@ fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
     for case in cases {
         push.send(&[&serde_json::to_vec(&case["record"]).unwrap()]);
     }
-    let records = wait_for("every vector at the Collector", LONG, || {
-        let r = col.records();
-        (r.len() >= cases.len()).then_some(r)
-    });
+    let records = col.wait_records(cases.len(), LONG);
     assert_eq!(records.len(), cases.len());
     // One socket, one writer, one request at a time: they arrive in the order sent.
     for (case, (resource, record)) in cases.iter().zip(&records) {
@@ -177,24 +98,14 @@ fn the_shared_vectors_arrive_through_the_binary_with_every_mapped_field() {
         check_expect(name, &case["expect"], record, resource);
         assert!(record["observedTimeUnixNano"].as_str().is_some(), "{name}");
     }
-    let (code, stderr) = p.stop();
-    assert_eq!(code, 0, "{stderr:?}");
-    assert!(
-        !stderr.iter().any(|l| l.contains("not accepted by")),
-        "{stderr:?}"
-    );
+    stop_with_nothing_lost(p);
 }
 
 #[test]
 fn records_from_the_rust_sender_arrive_with_every_mapped_field() {
     let _serial = serial();
     let dir = tempdir();
-    let col = Otelcol::start(
-        dir.path(),
-        otlp_support::otelcol::free_port(),
-        &dir.path().join("out.json"),
-        None,
-    );
+    let col = Otelcol::start_plain(dir.path());
     // The flag, not a config table, this time.
     let p = Proc::spawn(
         &[
@@ -235,10 +146,7 @@ fn records_from_the_rust_sender_arrive_with_every_mapped_field() {
     s.log(Record::new("app", 20, "the last one"));
     close(&s);
 
-    let records = wait_for("2 records at the Collector", LONG, || {
-        let r = col.records();
-        (r.len() >= 2).then_some(r)
-    });
+    let records = col.wait_records(2, LONG);
     assert_eq!(records.len(), 2, "{records:?}");
     let (resource, record) = &records[0];
     let res = attribute_map(resource);
@@ -323,9 +231,7 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
     let sub = ipc(dir.path(), "sub");
 
     let before = log_numbered(&sub, 0, 100);
-    wait_for("100 records in the first output", LONG, || {
-        (first.records().len() >= 100).then_some(())
-    });
+    first.wait_records(100, LONG);
     close(&before);
     assert_eq!(before.stats().acknowledged, 100);
     first.stop();
@@ -340,22 +246,15 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
     assert!(matches!(held, FlushStatus::TimedOut { .. }), "{held:?}");
     assert_eq!(during.stats().acknowledged, 0);
     let second = Otelcol::start(dir.path(), port, &dir.path().join("second.json"), None);
-    wait_for("100 records in the second output", LONG, || {
-        (second.records().len() >= 100).then_some(())
-    });
+    second.wait_records(100, LONG);
     close(&during);
     assert_eq!(during.stats().acknowledged, 100);
 
-    let (code, stderr) = p.stop();
-    assert_eq!(code, 0, "{stderr:?}");
+    stop_with_nothing_lost(p);
     let mut all = first.records();
     all.extend(second.records());
     let want: BTreeMap<String, usize> = (0..200).map(|i| (format!("record {i:04}"), 1)).collect();
-    assert_eq!(bodies(&all), want, "each record exactly once");
-    assert!(
-        !stderr.iter().any(|l| l.contains("not accepted by")),
-        "{stderr:?}"
-    );
+    assert_eq!(body_counts(&all), want, "each record exactly once");
 }
 
 /// More records than the sink's buffer holds while the peer is away: the writer's sink keeps the
@@ -376,22 +275,10 @@ fn records_beyond_a_full_buffer_are_kept_and_all_arrive_in_order() {
     let col = Otelcol::start(dir.path(), port, &dir.path().join("out.json"), None);
     close(&s);
     assert_eq!(s.stats().acknowledged, 200);
-    let (code, stderr) = p.stop();
-    assert_eq!(code, 0, "{stderr:?}");
-    assert!(
-        !stderr.iter().any(|l| l.contains("not accepted by")),
-        "{stderr:?}"
-    );
-    let records = wait_for("200 records", LONG, || {
-        let r = col.records();
-        (r.len() >= 200).then_some(r)
-    });
-    let got: Vec<&str> = records
-        .iter()
-        .map(|(_, r)| r["body"]["stringValue"].as_str().unwrap())
-        .collect();
+    stop_with_nothing_lost(p);
+    let records = col.wait_records(200, LONG);
     let want: Vec<String> = (0..200).map(|i| format!("record {i:04}")).collect();
-    assert_eq!(got, want);
+    assert_eq!(bodies(&records), want);
 }
 
 #[test]
@@ -417,15 +304,6 @@ fn closing_with_the_peer_away_reports_what_was_not_accepted() {
         otlp_url(port)
     );
     assert!(stderr.iter().any(|l| l.contains(&want)), "{stderr:?}");
-}
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -507,19 +385,8 @@ fn check_config_reads_the_ca_file_and_headers_and_names_the_key() {
     ];
     for (endpoint, extra, want) in &cases {
         let config = write_config(dir.path(), endpoint, extra);
-        let config = config.to_str().unwrap();
-        for args in [
-            vec!["--config", config, "--check-config"],
-            vec!["--config", config],
-        ] {
-            let out = run(&args, dir.path());
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{args:?} with {extra:?}: {err}");
-            assert!(
-                err.contains(&format!("logfunnel-collector: error: {want}")),
-                "{args:?} with {extra:?}: {err:?} lacks {want:?}"
-            );
-        }
+        let want = format!("logfunnel-collector: error: {want}");
+        assert_config_refused(&config, dir.path(), &[&want]);
     }
     let out = run(
         &["--bind", &ipc(dir.path(), "s"), "--otlp", "ftp://x"],

@@ -7,12 +7,11 @@ use std::fs;
 use logfunnel_collector::sink::{
     FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink, SinkError,
 };
-use sink_common::read_text;
+use sink_common::{read_text, temp_log};
 
 #[test]
 fn appends_lines_and_keeps_bytes_as_they_are() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     fs::write(&path, "existing\n").unwrap();
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "one").unwrap();
@@ -30,8 +29,7 @@ fn appends_lines_and_keeps_bytes_as_they_are() {
 
 #[test]
 fn buffered_lines_reach_the_file_on_flush() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "buffered").unwrap();
     assert_eq!(fs::read_to_string(&path).unwrap(), "");
@@ -39,10 +37,17 @@ fn buffered_lines_reach_the_file_on_flush() {
     assert_eq!(fs::read_to_string(&path).unwrap(), "buffered\n");
 }
 
+/// SIGHUP's reopen after the file was renamed: a new line lands in a new file at `path`, alone.
+fn reopen_and_write_new(sink: &mut dyn Sink, path: &std::path::Path) {
+    sink.reopen().unwrap();
+    sink.write(20, "new").unwrap();
+    sink.flush().unwrap();
+    assert_eq!(read_text(path), "new\n");
+}
+
 #[test]
 fn reopen_after_external_rename_starts_a_new_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let moved = dir.path().join("app.log.1");
     let mut sink = FileSink::open(&path).unwrap();
     sink.write(20, "old 1").unwrap();
@@ -50,27 +55,20 @@ fn reopen_after_external_rename_starts_a_new_file() {
     // logrotate renames the file; lines written before SIGHUP still go to the renamed file.
     fs::rename(&path, &moved).unwrap();
     sink.write(20, "old 2").unwrap();
-    sink.reopen().unwrap();
-    sink.write(20, "new 1").unwrap();
-    sink.flush().unwrap();
+    reopen_and_write_new(&mut sink, &path);
     assert_eq!(read_text(&moved), "old 1\nold 2\n");
-    assert_eq!(read_text(&path), "new 1\n");
 }
 
 #[test]
 fn rotating_sink_reopen_after_external_rename() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let moved = dir.path().join("elsewhere.log");
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(1000), RotatingOptions::new()).unwrap();
     sink.write(20, "old").unwrap();
     fs::rename(&path, &moved).unwrap();
-    sink.reopen().unwrap();
-    sink.write(20, "new").unwrap();
-    sink.flush().unwrap();
+    reopen_and_write_new(&mut sink, &path);
     assert_eq!(read_text(&moved), "old\n");
-    assert_eq!(read_text(&path), "new\n");
 }
 
 #[test]
@@ -100,8 +98,7 @@ fn open_error_names_the_path_and_the_reason() {
 
 #[test]
 fn invalid_rotation_is_refused_with_the_path() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (_dir, path) = temp_log();
     let rotation = Rotation::timed(logfunnel_collector::sink::When::Hours, 0, true);
     let err = RotatingFileSink::open(&path, rotation, RotatingOptions::new()).unwrap_err();
     assert!(matches!(err, SinkError::InvalidRotation { .. }));

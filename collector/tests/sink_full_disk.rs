@@ -9,16 +9,7 @@ use std::path::{Path, PathBuf};
 use logfunnel_collector::sink::{FileSink, RotatingFileSink, RotatingOptions, Rotation, Sink};
 
 mod support;
-use support::tmpfs::{free, Tmpfs};
-
-/// Record `i`: 99 bytes and the newline, so record ends and page ends do not line up.
-fn record(i: usize) -> String {
-    format!("record {i:06} {}", "x".repeat(85))
-}
-
-fn records(range: std::ops::Range<usize>) -> String {
-    range.map(|i| record(i) + "\n").collect()
-}
+use support::tmpfs::{free, record, records, Tmpfs};
 
 /// The error a full disk must give: the path and the OS reason.
 fn assert_full(err: &io::Error, path: &Path) {
@@ -59,13 +50,10 @@ fn whole_records(path: &Path, first: usize) -> usize {
 
 #[test]
 fn file_sink_keeps_what_a_full_disk_refused_and_writes_it_once_later() {
-    let Some(disk) = Tmpfs::mount("1m") else {
+    let Some((_disk, filler, path)) = full_disk() else {
         return;
     };
-    let filler = disk.fill_leaving(90 * 1024);
-    let path = disk.path("app.log");
-    let mut sink = FileSink::open(&path).unwrap();
-    let mut next = 0;
+    let (mut sink, mut next) = (FileSink::open(&path).unwrap(), 0);
     let err = write_until_full(&mut sink, &mut next);
     assert_full(&err, &path);
     let written = whole_records(&path, 0);
@@ -73,13 +61,7 @@ fn file_sink_keeps_what_a_full_disk_refused_and_writes_it_once_later() {
     assert_eq!(sink.unsettled() as usize, next - written);
 
     // Still full: records are taken and kept, a flush fails the same way and tears nothing.
-    for _ in 0..10 {
-        if let Err(e) = sink.write(20, &record(next)) {
-            assert_full(&e, &path);
-        }
-        next += 1;
-    }
-    assert_full(&sink.flush().unwrap_err(), &path);
+    write_while_full(&mut sink, &mut next, &path);
     assert_eq!(whole_records(&path, 0), written);
     assert_eq!(sink.unsettled() as usize, next - written);
 
@@ -91,11 +73,9 @@ fn file_sink_keeps_what_a_full_disk_refused_and_writes_it_once_later() {
 
 #[test]
 fn rotating_sink_does_not_rotate_on_a_failed_flush_and_loses_nothing() {
-    let Some(disk) = Tmpfs::mount("1m") else {
+    let Some((disk, filler, path)) = full_disk() else {
         return;
     };
-    let filler = disk.fill_leaving(90 * 1024);
-    let path = disk.path("app.log");
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(40 * 1024), RotatingOptions::new()).unwrap();
     let mut next = 0;
@@ -108,13 +88,7 @@ fn rotating_sink_does_not_rotate_on_a_failed_flush_and_loses_nothing() {
     );
 
     // The current file is past max_bytes now, but rotation waits for a flush that succeeds.
-    for _ in 0..10 {
-        if let Err(e) = sink.write(20, &record(next)) {
-            assert_full(&e, &path);
-        }
-        next += 1;
-    }
-    assert_full(&sink.flush().unwrap_err(), &path);
+    write_while_full(&mut sink, &mut next, &path);
     assert_eq!(backups(&disk), rotated, "rotated on a failed flush");
 
     free(&filler);
@@ -138,6 +112,25 @@ fn rotating_sink_does_not_rotate_on_a_failed_flush_and_loses_nothing() {
     assert_eq!(first, next);
 }
 
+/// A 1 MiB tmpfs with 90 KiB free: the disk, its filler, and the path for the sink's file.
+fn full_disk() -> Option<(Tmpfs, PathBuf, PathBuf)> {
+    let disk = Tmpfs::mount("1m")?;
+    let filler = disk.fill_leaving(90 * 1024);
+    let path = disk.path("app.log");
+    Some((disk, filler, path))
+}
+
+/// On a disk still full: ten more records are taken (kept), and a flush fails naming the file.
+fn write_while_full(sink: &mut dyn Sink, next: &mut usize, path: &Path) {
+    for _ in 0..10 {
+        if let Err(e) = sink.write(20, &record(*next)) {
+            assert_full(&e, path);
+        }
+        *next += 1;
+    }
+    assert_full(&sink.flush().unwrap_err(), path);
+}
+
 /// The sink's backups `app.log.N`, oldest (highest N) first.
 fn backups(disk: &Tmpfs) -> Vec<PathBuf> {
     let mut numbers: Vec<u32> = fs::read_dir(disk.dir.path())
@@ -156,13 +149,10 @@ fn backups(disk: &Tmpfs) -> Vec<PathBuf> {
 
 #[test]
 fn discarding_drops_only_the_records_the_full_disk_refused() {
-    let Some(disk) = Tmpfs::mount("1m") else {
+    let Some((_disk, filler, path)) = full_disk() else {
         return;
     };
-    let filler = disk.fill_leaving(90 * 1024);
-    let path = disk.path("app.log");
-    let mut sink = FileSink::open(&path).unwrap();
-    let mut next = 0;
+    let (mut sink, mut next) = (FileSink::open(&path).unwrap(), 0);
     assert_full(&write_until_full(&mut sink, &mut next), &path);
     let written = whole_records(&path, 0);
     assert_eq!(sink.discard_unsettled() as usize, next - written);

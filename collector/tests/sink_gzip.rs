@@ -12,7 +12,7 @@ use std::time::Duration;
 use logfunnel_collector::sink::{
     ManualClock, RotatingFileSink, RotatingOptions, Rotation, Sink, When,
 };
-use sink_common::{expect, listing, names, read_text};
+use sink_common::{expect, listing, names, read_text, temp_log};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -27,8 +27,7 @@ fn gzip_test(path: &Path) {
 
 #[test]
 fn rotated_files_are_gzipped_and_originals_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let options = RotatingOptions::new().backup_count(3).compress(true);
     let mut sink = RotatingFileSink::open(&path, Rotation::size(4000), options).unwrap();
     for i in 0..1000 {
@@ -61,8 +60,7 @@ fn rotated_files_are_gzipped_and_originals_removed() {
 #[test]
 fn every_line_survives_many_rotations_while_compressing() {
     // Rotations much faster than compression: jobs wait while their files shift up.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let options = RotatingOptions::new().compress(true);
     let mut sink = RotatingFileSink::open(&path, Rotation::size(2000), options).unwrap();
     const N: usize = 20_000;
@@ -141,8 +139,7 @@ fn crash_leftovers_are_finished_on_open() {
 
 #[test]
 fn dropping_the_sink_mid_compression_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     {
         let options = RotatingOptions::new().compress(true);
         let mut sink = RotatingFileSink::open(&path, Rotation::size(200_000), options).unwrap();

@@ -16,7 +16,9 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 };
 use otlp_support::otelcol::{free_port, Otelcol, ServerTls};
 use otlp_support::peer::{Answer, Peer};
-use otlp_support::{check_expect, decode, tls::make_certificates, vectors, wait_for};
+use otlp_support::{
+    bodies, body_counts, check_expect, decode, tls::make_certificates, vectors, wait_for,
+};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc};
@@ -43,6 +45,13 @@ fn http(port: u16) -> String {
     format!("http://127.0.0.1:{port}/v1/logs")
 }
 
+/// Pushes [`numbered`] records `range`, each taken.
+fn push_numbered(otlp: &OtlpForwarder, range: std::ops::Range<usize>) {
+    for i in range {
+        otlp.try_push(&numbered(i)).unwrap();
+    }
+}
+
 fn numbered(i: usize) -> RecordView<'static> {
     let mut v = RecordView::new("app", 20, "", 1_764_172_693.0 + i as f64);
     v.msg = format!("record {i:04}").into();
@@ -50,20 +59,10 @@ fn numbered(i: usize) -> RecordView<'static> {
     v
 }
 
-fn body_counts(records: &[(serde_json::Value, serde_json::Value)]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for (_, r) in records {
-        *counts
-            .entry(r["body"]["stringValue"].as_str().unwrap().to_string())
-            .or_insert(0) += 1;
-    }
-    counts
-}
-
 #[test]
 fn records_arrive_at_a_real_collector_with_every_mapped_field() {
     let dir = tempfile::tempdir().unwrap();
-    let col = Otelcol::start(dir.path(), free_port(), &dir.path().join("out.json"), None);
+    let col = Otelcol::start_plain(dir.path());
     let doc = vectors();
     let config = OtlpConfig {
         service_name: doc["service_name"].as_str().unwrap().to_string(),
@@ -77,10 +76,7 @@ fn records_arrive_at_a_real_collector_with_every_mapped_field() {
         let position = otlp.try_push(&decode(&case["record"])).unwrap();
         assert_eq!(position, i as u64);
         assert!(otlp.wait_settled(position, LONG), "{name} not accepted");
-        let records = wait_for("the file exporter", LONG, || {
-            let r = col.records();
-            (r.len() > i).then_some(r)
-        });
+        let records = col.wait_records(i + 1, LONG);
         assert_eq!(records.len(), i + 1, "{name}");
         let (resource, record) = &records[i];
         check_expect(name, &case["expect"], record, resource);
@@ -111,18 +107,12 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
         ..fast(http(port))
     };
     let otlp = OtlpForwarder::start(&config, "otel", warner(), Some(acks)).unwrap();
-    for i in 0..100 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..100);
     assert!(otlp.wait_settled(99, LONG));
-    wait_for("100 records in the first output", LONG, || {
-        (first.records().len() >= 100).then_some(())
-    });
+    first.wait_records(100, LONG);
     first.stop();
 
-    for i in 100..200 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 100..200);
     wait_for("a failed attempt", LONG, || {
         (otlp.stats().retries > 0).then_some(())
     });
@@ -137,9 +127,7 @@ fn a_collector_stopped_for_5s_and_restarted_loses_nothing() {
         otlp.wait_settled(199, LONG),
         "not settled after the restart"
     );
-    wait_for("100 records in the second output", LONG, || {
-        (second.records().len() >= 100).then_some(())
-    });
+    second.wait_records(100, LONG);
     let mut all = first.records();
     all.extend(second.records());
     let counts = body_counts(&all);
@@ -192,9 +180,7 @@ fn a_503_is_retried_until_the_peer_takes_the_batch() {
     };
     let (acks, settled) = mpsc::channel();
     let otlp = OtlpForwarder::start(&config, "scripted", warner(), Some(acks)).unwrap();
-    for i in 0..10 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..10);
     assert_eq!(
         settled.recv_timeout(LONG).unwrap(),
         Settlement {
@@ -253,9 +239,7 @@ fn a_400_is_counted_reported_and_not_retried() {
     };
     let (acks, settled) = mpsc::channel();
     let otlp = OtlpForwarder::start(&config, "scripted", warner(), Some(acks)).unwrap();
-    for i in 0..5 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..5);
     let first = settled.recv_timeout(LONG).unwrap();
     assert_eq!(
         first,
@@ -281,9 +265,7 @@ fn a_400_is_counted_reported_and_not_retried() {
     );
 
     // The refused batch is not sent again: the next request holds only the next records.
-    for i in 5..10 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 5..10);
     let second = settled.recv_timeout(LONG).unwrap();
     assert_eq!(
         second,
@@ -334,14 +316,9 @@ fn tls_with_a_self_signed_ca() {
         ..fast(endpoint.clone())
     };
     let otlp = OtlpForwarder::start(&trusting, "tls", warner(), None).unwrap();
-    for i in 0..3 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..3);
     assert!(otlp.wait_settled(2, LONG));
-    let records = wait_for("3 records", LONG, || {
-        let r = col.records();
-        (r.len() >= 3).then_some(r)
-    });
+    let records = col.wait_records(3, LONG);
     assert_eq!(body_counts(&records).len(), 3);
     assert_eq!(otlp.close(LONG).unsettled, 0);
 
@@ -382,9 +359,7 @@ fn a_full_buffer_refuses_until_the_peer_comes_back() {
     // The buffer drains once the peer is there, and takes records again.
     assert_eq!(otlp.push_timeout(&numbered(8), LONG), Ok(8));
     assert!(otlp.wait_settled(8, LONG));
-    wait_for("9 records", LONG, || {
-        (col.records().len() >= 9).then_some(())
-    });
+    col.wait_records(9, LONG);
     assert_eq!(body_counts(&col.records()).len(), 9);
     let report = otlp.close(LONG);
     assert_eq!((report.unsettled, report.stats.records_forwarded), (0, 9));
@@ -393,9 +368,7 @@ fn a_full_buffer_refuses_until_the_peer_comes_back() {
 #[test]
 fn closing_gives_up_after_its_timeout_and_reports_the_unsettled() {
     let otlp = OtlpForwarder::start(&fast(http(free_port())), "otel", warner(), None).unwrap();
-    for i in 0..3 {
-        otlp.try_push(&numbered(i)).unwrap();
-    }
+    push_numbered(&otlp, 0..3);
     wait_for("a failed attempt", LONG, || {
         (otlp.stats().retries > 0).then_some(())
     });
@@ -492,16 +465,9 @@ fn the_sink_keeps_what_the_full_buffer_refuses_and_settles_in_order() {
         (sink.unsettled() == 0).then_some(())
     });
     assert_eq!(sink.kept(), 0);
-    let records = wait_for("8 records", LONG, || {
-        let r = col.records();
-        (r.len() >= 8).then_some(r)
-    });
-    let bodies: Vec<&str> = records
-        .iter()
-        .map(|(_, r)| r["body"]["stringValue"].as_str().unwrap())
-        .collect();
+    let records = col.wait_records(8, LONG);
     let want: Vec<String> = (0..8).map(|i| format!("record {i:04}")).collect();
-    assert_eq!(bodies, want, "each once, in the writer's order");
+    assert_eq!(bodies(&records), want, "each once, in the writer's order");
     assert_eq!(stats.snapshot().records_forwarded, 8);
 }
 
@@ -529,10 +495,7 @@ fn discarding_drops_the_kept_records_and_closing_sends_the_buffer() {
     assert_eq!((sink.kept(), sink.unsettled()), (0, 2));
     let col = Otelcol::start(dir.path(), port, &dir.path().join("out.json"), None);
     drop(sink);
-    let records = wait_for("2 records", LONG, || {
-        let r = col.records();
-        (r.len() >= 2).then_some(r)
-    });
+    let records = col.wait_records(2, LONG);
     assert_eq!(
         body_counts(&records).into_keys().collect::<Vec<_>>(),
         ["record 0000", "record 0001"]

@@ -6,19 +6,23 @@ use std::collections::HashSet;
 use std::fs;
 
 use logfunnel_collector::sink::{RotatingFileSink, RotatingOptions, Rotation, Sink};
-use sink_common::{expect, listing, names};
+use sink_common::{expect, listing, names, temp_log};
 
-#[test]
-fn shifts_backups_and_prunes_beyond_backup_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
-    // "lineNN\n" is 7 bytes: two lines fit in 14 bytes, a third would exceed.
-    let options = RotatingOptions::new().backup_count(3);
-    let mut sink = RotatingFileSink::open(&path, Rotation::size(14), options).unwrap();
-    for i in 0..6 {
+/// Writes `lineNN` (7 bytes with the newline) for each number in `range`, then flushes.
+fn write_lines(sink: &mut dyn Sink, range: std::ops::Range<usize>) {
+    for i in range {
         sink.write(20, &format!("line{i:02}")).unwrap();
     }
     sink.flush().unwrap();
+}
+
+#[test]
+fn shifts_backups_and_prunes_beyond_backup_count() {
+    let (dir, path) = temp_log();
+    // "lineNN\n" is 7 bytes: two lines fit in 14 bytes, a third would exceed.
+    let options = RotatingOptions::new().backup_count(3);
+    let mut sink = RotatingFileSink::open(&path, Rotation::size(14), options).unwrap();
+    write_lines(&mut sink, 0..6);
     assert_eq!(
         listing(dir.path()),
         expect(&[
@@ -27,10 +31,7 @@ fn shifts_backups_and_prunes_beyond_backup_count() {
             ("app.log.2", &["line00", "line01"]),
         ])
     );
-    for i in 6..12 {
-        sink.write(20, &format!("line{i:02}")).unwrap();
-    }
-    sink.flush().unwrap();
+    write_lines(&mut sink, 6..12);
     // Only 3 backups stay; the oldest lines are gone, the newest backup is .1.
     assert_eq!(
         listing(dir.path()),
@@ -45,8 +46,7 @@ fn shifts_backups_and_prunes_beyond_backup_count() {
 
 #[test]
 fn backup_count_zero_keeps_every_backup() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(6), RotatingOptions::new()).unwrap();
     for i in 0..12 {
@@ -62,8 +62,7 @@ fn backup_count_zero_keeps_every_backup() {
 
 #[test]
 fn rotation_continues_from_an_existing_file_and_backups() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     fs::write(&path, "old0\n").unwrap();
     fs::write(dir.path().join("app.log.1"), "older\n").unwrap();
     // Not ours: other names next to the log are left alone.
@@ -92,8 +91,7 @@ fn rotation_continues_from_an_existing_file_and_backups() {
 
 #[test]
 fn a_line_larger_than_max_bytes_goes_whole_into_a_fresh_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(10), RotatingOptions::new()).unwrap();
     let big = "x".repeat(100);
@@ -113,8 +111,7 @@ fn a_line_larger_than_max_bytes_goes_whole_into_a_fresh_file() {
         ])
     );
     // Into an empty file a big line is written without rotating first.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(10), RotatingOptions::new()).unwrap();
     sink.write(20, &big).unwrap();
@@ -124,8 +121,7 @@ fn a_line_larger_than_max_bytes_goes_whole_into_a_fresh_file() {
 
 #[test]
 fn two_hundred_thousand_lines_each_exactly_once_never_split() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let max = 64 * 1024;
     let mut sink =
         RotatingFileSink::open(&path, Rotation::size(max), RotatingOptions::new()).unwrap();

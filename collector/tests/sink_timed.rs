@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use logfunnel_collector::sink::{
     ManualClock, RotatingFileSink, RotatingOptions, Rotation, Sink, When,
 };
-use sink_common::{expect, listing};
+use sink_common::{expect, listing, temp_log};
 
 /// 2024-03-10 12:00:00 UTC, a Sunday.
 const T0: u64 = 1_710_072_000;
@@ -296,8 +296,7 @@ fn backup_count_with_time_and_size_prunes_oldest_first() {
 
 #[test]
 fn a_restart_in_the_same_period_does_not_overwrite_a_backup() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     std::fs::write(dir.path().join("app.log.2024-03-10_12-00-00"), "earlier\n").unwrap();
     let clock = ManualClock::from_unix(T0);
     let options = RotatingOptions::new().clock(Arc::new(clock.clone()));
@@ -318,8 +317,7 @@ fn a_restart_in_the_same_period_does_not_overwrite_a_backup() {
 
 #[test]
 fn retention_by_age_deletes_old_backups() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.log");
+    let (dir, path) = temp_log();
     let now = SystemTime::now();
     let set_age = |name: &str, days: u64| {
         let f = std::fs::File::options()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{build, run_ok, values, Link, Received, Receiver};
+use common::{build, run_ok, run_to_receiver, values, Link, Received, Receiver};
 use logfunnel_core::schema::Field;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -288,9 +288,7 @@ fn without_a_collector_calls_and_close_are_bounded_and_drops_are_counted() {
 #[test]
 fn invalid_arguments_get_their_codes_and_odd_input_is_logged_as_documented() {
     for link in LINKS {
-        let exe = build("invalid_args", link);
-        let rx = Receiver::start();
-        let out = run_ok(&exe, &[&rx.endpoint], None);
+        let (rx, out) = run_to_receiver("invalid_args", link, &[], None);
         assert!(out.lines().any(|l| l == "ok"), "{out}");
         let got = rx.wait_for(5, WAIT);
         assert_eq!(got.len(), 5, "{link:?}: only the valid calls are logged");
@@ -316,9 +314,7 @@ fn invalid_arguments_get_their_codes_and_odd_input_is_logged_as_documented() {
 #[test]
 fn printf_macros_format_in_c_with_the_caller_location() {
     for link in LINKS {
-        let exe = build("printf", link);
-        let rx = Receiver::start();
-        let out = run_ok(&exe, &[&rx.endpoint], None);
+        let (rx, out) = run_to_receiver("printf", link, &[], None);
         let got = rx.wait_for(6, WAIT);
         assert_eq!(got.len(), 6);
         let r = &got[0];
@@ -443,9 +439,7 @@ fn shared_send_vectors_arrive_as_expected() {
     cases.extend(from_decode);
     let input: String = cases.iter().map(|c| vector_line(c) + "\n").collect();
     for link in LINKS {
-        let exe = build("vectors", link);
-        let rx = Receiver::start();
-        let out = run_ok(&exe, &[&rx.endpoint], Some(input.as_bytes()));
+        let (rx, out) = run_to_receiver("vectors", link, &[], Some(input.as_bytes()));
         assert_eq!(values(&out, "")["replayed"], cases.len() as i64);
         let got = rx.wait_for(cases.len(), WAIT);
         assert_eq!(got.len(), cases.len());

@@ -99,6 +99,16 @@ def _first_gap(seqs: List[int]) -> str:
     return "ok"
 
 
+def wait_until(condition: Any, timeout: float = 20.0) -> bool:
+    """Polls ``condition`` every 20 ms until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def run_script(
     tmp_path: pathlib.Path,
     code: str,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import pathlib
 import subprocess
+import textwrap
 from typing import Dict, Iterator, List
 
 import pytest
@@ -24,6 +25,23 @@ def two_hosts(name: str, net: str) -> Iterator[Dict[str, str]]:
         yield dict(pair.split("=", 1) for pair in up.stdout.split())
     finally:
         subprocess.run(["bash", str(SCRIPT), "down", name], check=False)
+
+
+def across_sender(body: str) -> str:
+    """A sender script for host A: ``handler``, a ``logfunnel.Handler`` to ``sys.argv[1]``, on
+    logger ``log`` ("across", INFO), then ``body`` (which may use json, sys and time)."""
+    return (
+        textwrap.dedent(
+            """
+            import json, logging, sys, time, logfunnel
+            handler = logfunnel.Handler(sys.argv[1])
+            log = logging.getLogger("across")
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+            """
+        )
+        + textwrap.dedent(body)
+    )
 
 
 def in_netns(netns: str, argv: List[str]) -> List[str]:

@@ -14,7 +14,7 @@ import pytest
 import logfunnel
 from logfunnel import _native
 
-from conftest import Collected
+from conftest import Collected, wait_until
 
 
 def keygen(directory: pathlib.Path, name: str) -> Tuple[pathlib.Path, pathlib.Path]:
@@ -88,23 +88,12 @@ def test_an_unlisted_or_keyless_sender_gets_nothing_through_and_is_counted(tmp_p
             before = collected.server.stats()["auth"]["rejected"]
             handler = logfunnel.Handler(collected.endpoint, exit_timeout=0.2, **options)
             log_through(handler, 5)
-            deadline_ok = _wait(lambda: collected.server.stats()["auth"]["rejected"] > before)
+            deadline_ok = wait_until(lambda: collected.server.stats()["auth"]["rejected"] > before)
             assert deadline_ok, "a refused sender was not counted: %r" % options
             handler.close(timeout=0.2)
         assert collected.records(0, settle=0.3) == []
     finally:
         collected.server.stop()
-
-
-def _wait(condition, timeout: float = 20.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_a_bad_key_is_a_value_error_naming_the_option(tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from conftest import run_script
+from netns import across_sender
 
 # A crash costs at most the records written after the collector's last save of its watermarks and
 # before the crash: one commit's worth (spec/delivery.md 5.3). A commit is made at the latest every
@@ -385,13 +386,8 @@ def test_full_disk_for_five_seconds_loses_nothing_and_tears_no_line(tmp_path, sm
         c.close()
 
 
-LINK_SENDER = textwrap.dedent(
+LINK_SENDER = across_sender(
     """
-    import json, logging, sys, time, logfunnel
-    handler = logfunnel.Handler(sys.argv[1])
-    log = logging.getLogger("across")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
     n = int(sys.argv[2])
     for i in range(n):
         log.info("record %d from host A", i)

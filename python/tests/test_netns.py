@@ -10,9 +10,9 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
-from netns import in_netns, two_hosts
+from conftest import wait_until
+from netns import across_sender, in_netns, two_hosts
 
 COLLECTOR = textwrap.dedent(
     """
@@ -28,13 +28,8 @@ COLLECTOR = textwrap.dedent(
     """
 )
 
-SENDER = textwrap.dedent(
+SENDER = across_sender(
     """
-    import logging, sys, logfunnel
-    handler = logfunnel.Handler(sys.argv[1])
-    log = logging.getLogger("across")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
     for i in range(50):
         log.info("record %d from host A", i)
     handler.close(timeout=20)
@@ -130,14 +125,6 @@ def test_across_hosts_with_curve_only_the_listed_python_sender_gets_through(tmp_
             counts = [int(m.group(1)) for m in (re.search(r"auth_rejected=(\d+)", l) for l in lines) if m]
             return counts[-1] if counts else 0
 
-        def wait(condition, timeout=60.0):
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if condition():
-                    return True
-                time.sleep(0.02)
-            return False
-
         def send(tag, server_key, secret_key, timeout):
             run = subprocess.run(
                 in_netns(
@@ -160,9 +147,9 @@ def test_across_hosts_with_curve_only_the_listed_python_sender_gets_through(tmp_
             ]:
                 before = rejected()
                 assert send(tag, server_key, secret_key, "1.0") == 0, tag
-                assert wait(lambda: rejected() > before), "%s not counted: %s" % (tag, "".join(lines))
+                assert wait_until(lambda: rejected() > before, 60), "%s not counted: %s" % (tag, "".join(lines))
             assert send("listed", server_pub, client_secret, "20.0") == 50
-            assert wait(lambda: out.exists() and len(out.read_text().splitlines()) >= 50)
+            assert wait_until(lambda: out.exists() and len(out.read_text().splitlines()) >= 50, 60)
         finally:
             collector.terminate()
             collector.wait(timeout=60)

@@ -128,54 +128,31 @@ impl<'kvs> VisitSource<'kvs> for KeyValues<'_, 'kvs> {
 /// `Display` text.
 struct Json(Value);
 
-impl<'v> VisitValue<'v> for Json {
-    fn visit_any(&mut self, value: kv::Value<'_>) -> Result<(), kv::Error> {
-        self.0 = Value::String(value.to_string());
-        Ok(())
-    }
+/// Visitor methods that only store the value, converted by `$to`.
+macro_rules! store_as {
+    ($($name:ident($ty:ty) => $to:expr;)*) => {$(
+        fn $name(&mut self, value: $ty) -> Result<(), kv::Error> {
+            self.0 = $to(value);
+            Ok(())
+        }
+    )*};
+}
 
+impl<'v> VisitValue<'v> for Json {
     fn visit_null(&mut self) -> Result<(), kv::Error> {
         self.0 = Value::Null;
         Ok(())
     }
 
-    fn visit_u64(&mut self, value: u64) -> Result<(), kv::Error> {
-        self.0 = Value::from(value);
-        Ok(())
-    }
-
-    fn visit_i64(&mut self, value: i64) -> Result<(), kv::Error> {
-        self.0 = Value::from(value);
-        Ok(())
-    }
-
-    fn visit_u128(&mut self, value: u128) -> Result<(), kv::Error> {
-        self.0 = fields::wide_int(value);
-        Ok(())
-    }
-
-    fn visit_i128(&mut self, value: i128) -> Result<(), kv::Error> {
-        self.0 = fields::wide_int(value);
-        Ok(())
-    }
-
-    fn visit_f64(&mut self, value: f64) -> Result<(), kv::Error> {
-        self.0 = fields::float(value);
-        Ok(())
-    }
-
-    fn visit_bool(&mut self, value: bool) -> Result<(), kv::Error> {
-        self.0 = Value::Bool(value);
-        Ok(())
-    }
-
-    fn visit_str(&mut self, value: &str) -> Result<(), kv::Error> {
-        self.0 = Value::String(value.to_owned());
-        Ok(())
-    }
-
-    fn visit_char(&mut self, value: char) -> Result<(), kv::Error> {
-        self.0 = Value::String(value.to_string());
-        Ok(())
+    store_as! {
+        visit_any(kv::Value<'_>) => |v: kv::Value<'_>| Value::String(v.to_string());
+        visit_u64(u64) => Value::from;
+        visit_i64(i64) => Value::from;
+        visit_u128(u128) => fields::wide_int;
+        visit_i128(i128) => fields::wide_int;
+        visit_f64(f64) => fields::float;
+        visit_bool(bool) => Value::Bool;
+        visit_str(&str) => |v: &str| Value::String(v.to_owned());
+        visit_char(char) => |v: char| Value::String(v.to_string());
     }
 }

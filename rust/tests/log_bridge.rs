@@ -4,24 +4,21 @@
 
 mod common;
 
-use common::{finish, funnel, in_seq_order, Collector};
-use tracing_subscriber::prelude::*;
+use common::{finish_and_stop, funnel, traced, Collector};
 
 #[test]
 fn bridged_log_records_keep_their_origin() {
     tracing_log::LogTracer::init().unwrap();
     let collector = Collector::start("%(name)s %(module)s:%(lineno)d [%(spans)s] %(message)s");
     let (funnel, guard) = funnel(&collector.endpoint);
-    let subscriber = tracing_subscriber::registry().with(funnel.layer());
-    let line = tracing::subscriber::with_default(subscriber, || {
+    let line = traced(&funnel, || {
         let _job = tracing::info_span!("job", job_id = 3).entered();
         let line = line!() + 1;
         log::warn!(target: "legacy::db", "slow query {}", 42);
         line
     });
-    finish(&funnel, guard);
-    let got = collector.stop();
-    let records = in_seq_order(&got.records);
+    let got = finish_and_stop(&funnel, guard, collector);
+    let records = got.in_seq_order();
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(r["name"], "legacy::db");

@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{assert_five_levels, assert_shared_fields, finish, funnel, in_seq_order, Collector};
+use common::{
+    assert_five_levels, assert_shared_fields, finish, finish_and_stop, funnel, Collector,
+};
 use log::LevelFilter;
 
 const FORMAT: &str = "%(levelname)s %(levelno)d %(name)s %(module)s:%(lineno)d %(message)s \
@@ -25,14 +27,11 @@ fn every_mapped_field_arrives() {
     log::debug!(logger: logger, user = "d"; "debug");
     log::warn!(logger: logger, user = "w"; "warn");
     log::error!(logger: logger, user = "e"; "error");
-    finish(&funnel, guard);
-    let got = collector.stop();
-
-    let records = in_seq_order(&got.records);
+    let got = finish_and_stop(&funnel, guard, collector);
+    let records = got.in_seq_order();
     assert_eq!(records.len(), 5);
     let r = &records[0];
     assert_shared_fields(r, module_path!(), file!(), line);
-    assert_eq!(r["filename"], "log_records.rs");
     assert_eq!(r["dbg"], r#"(1, "a")"#);
     assert!(r["processName"]
         .as_str()
@@ -104,9 +103,8 @@ fn many_threads_every_record_once_in_order_per_thread() {
                 .unwrap();
         }
     });
-    finish(&funnel, guard);
-    let got = collector.stop();
-    let records = in_seq_order(&got.records);
+    let got = finish_and_stop(&funnel, guard, collector);
+    let records = got.in_seq_order();
     assert_eq!(records.len(), THREADS * PER);
     let mut next = [0_u64; THREADS];
     for r in records {

@@ -2,7 +2,7 @@
 //! are counted), and the guard's drop gives up after its exit timeout, counting what it could not
 //! deliver.
 
-use logfunnel::{Builder, OverflowPolicy};
+use logfunnel::{Builder, Funnel, OverflowPolicy};
 use std::time::Duration;
 use tracing_subscriber::prelude::*;
 
@@ -14,6 +14,26 @@ fn nowhere() -> String {
         .unwrap()
         .port();
     format!("tcp://127.0.0.1:{port}")
+}
+
+/// Logs `n` tracing warnings through `funnel`'s layer.
+fn warn_n(funnel: &Funnel, n: usize) {
+    let subscriber = tracing_subscriber::registry().with(funnel.layer());
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..n {
+            tracing::warn!("record {i}");
+        }
+    });
+}
+
+/// Asserts `queued` records were taken and `dropped` refused for a full queue.
+fn assert_queued_and_dropped(funnel: &Funnel, queued: u64, dropped: u64) {
+    let stats = funnel.stats();
+    assert_eq!(
+        (stats.enqueued, stats.dropped_queue_full),
+        (queued, dropped),
+        "{stats:?}"
+    );
 }
 
 #[test]
@@ -50,18 +70,8 @@ fn a_full_queue_drops_new_records_and_counts_them() {
         .exit_timeout(Duration::ZERO)
         .build()
         .unwrap();
-    let subscriber = tracing_subscriber::registry().with(funnel.layer());
-    tracing::subscriber::with_default(subscriber, || {
-        for i in 0..100 {
-            tracing::warn!("record {i}");
-        }
-    });
-    let stats = funnel.stats();
-    assert_eq!(
-        (stats.enqueued, stats.dropped_queue_full),
-        (10, 90),
-        "{stats:?}"
-    );
+    warn_n(&funnel, 100);
+    assert_queued_and_dropped(&funnel, 10, 90);
     drop(guard);
     assert_eq!(funnel.stats().dropped(), 100);
 }
@@ -75,19 +85,9 @@ fn a_blocking_queue_waits_once_then_drops_at_once() {
         .exit_timeout(Duration::ZERO)
         .build()
         .unwrap();
-    let subscriber = tracing_subscriber::registry().with(funnel.layer());
-    tracing::subscriber::with_default(subscriber, || {
-        for i in 0..1_000 {
-            tracing::warn!("record {i}");
-        }
-    });
+    warn_n(&funnel, 1_000);
     // Were each full-queue call to wait its 50 ms, this loop alone would take 50 s; the sender
     // marks itself stalled after the first timeout and drops the rest without waiting.
-    let stats = funnel.stats();
-    assert_eq!(
-        (stats.enqueued, stats.dropped_queue_full),
-        (5, 995),
-        "{stats:?}"
-    );
+    assert_queued_and_dropped(&funnel, 5, 995);
     drop(guard);
 }

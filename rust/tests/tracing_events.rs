@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{assert_five_levels, assert_shared_fields, finish, funnel, in_seq_order, Collector};
+use common::{
+    assert_five_levels, assert_shared_fields, finish_and_stop, funnel, traced, Collector,
+};
 use tracing_subscriber::prelude::*;
 
 #[derive(Debug)]
@@ -17,9 +19,8 @@ fn every_mapped_event_field_arrives() {
     let collector =
         Collector::start("%(levelname)s %(levelno)d %(name)s %(message)s user=%(user)s");
     let (funnel, guard) = funnel(&collector.endpoint);
-    let subscriber = tracing_subscriber::registry().with(funnel.layer());
     let error = std::io::Error::other("disk full");
-    let line = tracing::subscriber::with_default(subscriber, || {
+    let line = traced(&funnel, || {
         let line = line!() + 1;
         tracing::info!(user = 42, ratio = 0.5, ok = true, who = "bob", neg = -7_i64, big = u128::MAX, point = ?Point { x: 3 }, shown = %"text", err = &error as &dyn std::error::Error, name = "shadow", "signed in {}", "alice");
         tracing::trace!(target: "app::db", user = "t", "trace");
@@ -29,14 +30,11 @@ fn every_mapped_event_field_arrives() {
         tracing::info!(user = "none");
         line
     });
-    finish(&funnel, guard);
-    let got = collector.stop();
-
-    let records = in_seq_order(&got.records);
+    let got = finish_and_stop(&funnel, guard, collector);
+    let records = got.in_seq_order();
     assert_eq!(records.len(), 6);
     let r = &records[0];
     assert_shared_fields(r, module_path!(), file!(), line);
-    assert_eq!(r["filename"], "tracing_events.rs");
     assert_eq!(r["neg"], -7);
     assert_eq!(r["point"], "Point { x: 3 }");
     assert_eq!(r["shown"], "text");
@@ -66,8 +64,7 @@ fn spans_nested_three_deep_give_their_path_and_fields() {
     let collector =
         Collector::start("[%(spans)s] request=%(request_id)s step=%(step)s %(message)s");
     let (funnel, guard) = funnel(&collector.endpoint);
-    let subscriber = tracing_subscriber::registry().with(funnel.layer());
-    tracing::subscriber::with_default(subscriber, || {
+    traced(&funnel, || {
         let outer = tracing::info_span!("request", request_id = 7, step = "outer", depth = 1);
         let _outer = outer.enter();
         let middle = tracing::info_span!("db", step = "middle", table = tracing::field::Empty);
@@ -86,8 +83,7 @@ fn spans_nested_three_deep_give_their_path_and_fields() {
         let elsewhere = tracing::info_span!("elsewhere", request_id = 9);
         tracing::info!(parent: &elsewhere, "explicit parent");
     });
-    finish(&funnel, guard);
-    let got = collector.stop();
+    let got = finish_and_stop(&funnel, guard, collector);
     // The event outside every span lacks the format's fields (the collector then writes the format
     // itself, as Python's `logging` would fail on it): it is checked by its JSON below.
     let mut lines = got.lines.clone();
@@ -139,9 +135,8 @@ fn many_threads_with_spans_every_record_once_in_order_per_thread() {
             });
         }
     });
-    finish(&funnel, guard);
-    let got = collector.stop();
-    let records = in_seq_order(&got.records);
+    let got = finish_and_stop(&funnel, guard, collector);
+    let records = got.in_seq_order();
     assert_eq!(records.len() as u64, THREADS * PER);
     let mut next = [0_u64; THREADS as usize];
     for r in records {

@@ -10,6 +10,7 @@
 //! in each batch header it receives (validated by `decode_batch`, nothing else) and acknowledges
 //! every sender cumulatively, as the collector does once per commit.
 
+use crate::driver::{err, ready_then_wait_for_start, socket, Tally};
 use crate::{rusage, sender_options, Args, Template};
 use logfunnel_core::transport;
 use logfunnel_core::wire_v2::{
@@ -18,7 +19,6 @@ use logfunnel_core::wire_v2::{
 };
 use logfunnel_core::SocketMode;
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
 
 /// One sending socket pair and its progress.
@@ -39,12 +39,12 @@ fn wait_announcement(xpub: &zmq::Socket, deadline: Instant) -> Result<Announceme
         }
         if xpub
             .poll(zmq::POLLIN, 100)
-            .map_err(|e| format!("poll: {e}"))?
+            .map_err(err("poll"))?
             > 0
         {
-            let msg = xpub.recv_bytes(0).map_err(|e| format!("recv: {e}"))?;
+            let msg = xpub.recv_bytes(0).map_err(err("recv"))?;
             if let Some(found) = Announcement::from_xpub_message(&msg) {
-                return found.map_err(|e| format!("announcement: {e}"));
+                return found.map_err(err("announcement"));
             }
         }
     }
@@ -54,7 +54,7 @@ fn drain_acks(lane: &mut Lane) -> Result<(), String> {
     loop {
         match lane.dealer.recv_bytes(zmq::DONTWAIT) {
             Ok(frame) => {
-                let ack = decode_ack(&frame).map_err(|e| format!("ack: {e}"))?;
+                let ack = decode_ack(&frame).map_err(err("ack"))?;
                 if ack.resend {
                     return Err(format!("the collector asked {} to resend", lane.sid));
                 }
@@ -80,13 +80,10 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
         let ack_endpoint = announcement
             .ack_endpoint_for(&args.endpoint)
             .map_err(|e| e.to_string())?;
-        let dealer = ctx
-            .socket(zmq::DEALER)
-            .map_err(|e| format!("socket: {e}"))?;
+        let dealer = socket(&ctx, zmq::DEALER, -1)?;
         dealer
             .set_sndhwm(args.sndhwm)
-            .map_err(|e| format!("sndhwm: {e}"))?;
-        dealer.set_linger(-1).map_err(|e| format!("linger: {e}"))?;
+            .map_err(err("sndhwm"))?;
         // The ack ROUTER is secured as the SUB is (a CURVE server with the same allowlist).
         transport::secure_client(&dealer, &options).map_err(|e| e.to_string())?;
         dealer
@@ -105,13 +102,7 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
         });
     }
 
-    println!("ready");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("stdin: {e}"))?;
+    ready_then_wait_for_start(&[])?;
 
     let cpu_before = rusage().0;
     let start = Instant::now();
@@ -171,7 +162,7 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
             if lane
                 .dealer
                 .poll(zmq::POLLIN, 100)
-                .map_err(|e| format!("poll: {e}"))?
+                .map_err(err("poll"))?
                 > 0
             {
                 drain_acks(lane)?;
@@ -193,15 +184,10 @@ pub fn send(args: &Args, templates: &[Template]) -> Result<(), String> {
 /// The counting receiver for the acknowledged path.
 pub fn sink(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
-    let router = ctx
-        .socket(zmq::ROUTER)
-        .map_err(|e| format!("socket: {e}"))?;
+    let router = socket(&ctx, zmq::ROUTER, 2000)?;
     router
         .set_rcvhwm(args.rcvhwm)
-        .map_err(|e| format!("rcvhwm: {e}"))?;
-    router
-        .set_linger(2000)
-        .map_err(|e| format!("linger: {e}"))?;
+        .map_err(err("rcvhwm"))?;
     let host = args
         .endpoint
         .rsplit_once(':')
@@ -209,53 +195,32 @@ pub fn sink(args: &Args) -> Result<bool, String> {
         .ok_or("--endpoint must be tcp://HOST:PORT")?;
     router
         .bind(&format!("{host}:0"))
-        .map_err(|e| format!("bind ack router: {e}"))?;
+        .map_err(err("bind ack router"))?;
     let bound = router
         .get_last_endpoint()
-        .map_err(|e| format!("last endpoint: {e}"))?
+        .map_err(err("last endpoint"))?
         .map_err(|_| "last endpoint is not UTF-8")?;
     let port: u16 = bound
         .rsplit_once(':')
         .and_then(|(_, p)| p.parse().ok())
         .ok_or("no port in the ack router's endpoint")?;
-    let sub = ctx.socket(zmq::SUB).map_err(|e| format!("socket: {e}"))?;
-    sub.set_linger(0).map_err(|e| format!("linger: {e}"))?;
+    let sub = socket(&ctx, zmq::SUB, 0)?;
     sub.set_subscribe(b"")
-        .map_err(|e| format!("subscribe: {e}"))?;
+        .map_err(err("subscribe"))?;
     let announcement = Announcement {
         ack: AckEndpoint::SameHostPort(port),
         incarnation: u64::from(std::process::id()) << 32 | 0x5eed,
     };
     sub.set_subscribe(&announcement.topic())
-        .map_err(|e| format!("subscribe: {e}"))?;
+        .map_err(err("subscribe"))?;
     sub.bind(&args.endpoint)
         .map_err(|e| format!("bind {}: {e}", args.endpoint))?;
 
-    println!("ready");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    loop {
-        let mut items = [
-            sub.as_poll_item(zmq::POLLIN),
-            router.as_poll_item(zmq::POLLIN),
-            zmq::PollItem::from_fd(0, zmq::POLLIN),
-        ];
-        zmq::poll(&mut items, 100).map_err(|e| format!("poll: {e}"))?;
-        if items[2].is_readable() {
-            break;
-        }
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("stdin: {e}"))?;
+    ready_then_wait_for_start(&[&sub, &router])?;
 
     let quiet_ms = (args.quiet_s * 1000.0).clamp(1.0, i32::MAX as f64) as i64;
-    let cpu_before = rusage().0;
-    let start = Instant::now();
-    let mut first: Option<Instant> = None;
-    let mut last = start;
-    let (mut records, mut bytes, mut batches) = (0u64, 0u64, 0u64);
+    let mut tally = Tally::start();
+    let mut batches = 0u64;
     // Per sender: its routing id and the end of what it sent; acknowledged every 8 batches.
     let mut senders: HashMap<String, (Vec<u8>, u64)> = HashMap::new();
     let limits = BatchLimits::default();
@@ -273,24 +238,22 @@ pub fn sink(args: &Args) -> Result<bool, String> {
             }
         }
     };
-    while records < args.records {
+    while tally.records < args.records {
         if router
             .poll(zmq::POLLIN, quiet_ms)
-            .map_err(|e| format!("poll: {e}"))?
+            .map_err(err("poll"))?
             == 0
         {
             break; // nothing for `quiet_s`: report what arrived
         }
-        let parts = router.recv_multipart(0).map_err(|e| format!("recv: {e}"))?;
+        let parts = router.recv_multipart(0).map_err(err("recv"))?;
         let [id, frame] = &parts[..] else {
             continue;
         };
-        bytes += frame.len() as u64;
-        let batch = decode_batch(frame, &limits).map_err(|e| format!("batch: {e}"))?;
-        records += u64::from(batch.count);
+        tally.bytes += frame.len() as u64;
+        let batch = decode_batch(frame, &limits).map_err(err("batch"))?;
+        tally.arrived(u64::from(batch.count));
         batches += 1;
-        last = Instant::now();
-        first.get_or_insert(last);
         let entry = senders
             .entry(batch.sid.to_string())
             .or_insert_with(|| (id.clone(), 0));
@@ -301,19 +264,7 @@ pub fn sink(args: &Args) -> Result<bool, String> {
         }
     }
     send_acks(&senders, &mut ack);
-    let (cpu_after, maxrss_kib) = rusage();
-    let since = |t: Instant| t.duration_since(start).as_secs_f64();
-    println!(
-        "{{\"sink\":true,\"records\":{},\"expected\":{},\"bytes\":{},\"elapsed_s\":{:.6},\
-         \"first_s\":{:.6},\"cpu_s\":{:.6},\"maxrss_kib\":{}}}",
-        records,
-        args.records,
-        bytes,
-        since(last),
-        first.map_or(0.0, since),
-        cpu_after - cpu_before,
-        maxrss_kib
-    );
+    let all = tally.report(args.records);
     // Keep the sockets until the senders have their last acknowledgement (ROUTER linger).
-    Ok(records >= args.records)
+    Ok(all)
 }

@@ -25,13 +25,14 @@
 //! ```
 
 mod batch;
+mod driver;
 mod sink;
 
 use logfunnel_core::curve::KeySource;
 use logfunnel_core::record::{Lang, Record};
 use logfunnel_core::transport;
 use logfunnel_core::{SenderOptions, SocketMode};
-use std::io::{BufRead, Write};
+use driver::{err, ready_then_wait_for_start};
 use std::time::{Duration, Instant};
 
 /// Parsed command line.
@@ -225,8 +226,8 @@ fn run(args: &Args) -> Result<(), String> {
                 if Instant::now() > deadline {
                     return Err("no subscription from the collector within 30 s".into());
                 }
-                if s.poll(zmq::POLLIN, 100).map_err(|e| format!("poll: {e}"))? > 0 {
-                    let msg = s.recv_bytes(0).map_err(|e| format!("recv: {e}"))?;
+                if s.poll(zmq::POLLIN, 100).map_err(err("poll"))? > 0 {
+                    let msg = s.recv_bytes(0).map_err(err("recv"))?;
                     if msg.first() == Some(&1) {
                         break;
                     }
@@ -237,13 +238,7 @@ fn run(args: &Args) -> Result<(), String> {
     let templates: Vec<Template> = (0..args.sockets).map(|i| template(args, i)).collect();
     let mut frame: Vec<u8> = Vec::with_capacity(templates[0].prefix.len() + 64 + args.msg_bytes);
 
-    println!("ready");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("stdin: {e}"))?;
+    ready_then_wait_for_start(&[])?;
 
     let cpu_before = rusage().0;
     let start = Instant::now();

@@ -9,63 +9,36 @@
 //! just before the blasters are released), receive, print one JSON line. If nothing arrives for
 //! `--quiet-s` seconds it stops early, prints what it has and exits 1.
 
-use crate::{rusage, Args};
-use std::io::{BufRead, Write};
-use std::time::Instant;
+use crate::driver::{err, ready_then_wait_for_start, socket, Tally};
+use crate::Args;
 
 pub fn run(args: &Args) -> Result<bool, String> {
     let ctx = zmq::Context::new();
     let kind = if args.push { zmq::PULL } else { zmq::SUB };
-    let s = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
+    let s = socket(&ctx, kind, 0)?;
     s.set_rcvhwm(args.rcvhwm)
-        .map_err(|e| format!("rcvhwm: {e}"))?;
-    s.set_linger(0).map_err(|e| format!("linger: {e}"))?;
+        .map_err(err("rcvhwm"))?;
     if !args.push {
         s.set_subscribe(b"")
-            .map_err(|e| format!("subscribe: {e}"))?;
+            .map_err(err("subscribe"))?;
     }
     s.bind(&args.endpoint)
         .map_err(|e| format!("bind {}: {e}", args.endpoint))?;
 
-    println!("ready");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    // Wait for the start signal while polling the socket: libzmq attaches a new connection (and the SUB
-    // socket sends it the subscription the blasters wait for) only when this thread uses the socket.
-    loop {
-        let mut items = [
-            s.as_poll_item(zmq::POLLIN),
-            zmq::PollItem::from_fd(0, zmq::POLLIN),
-        ];
-        zmq::poll(&mut items, 100).map_err(|e| format!("poll: {e}"))?;
-        if items[1].is_readable() {
-            break;
-        }
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("stdin: {e}"))?;
+    ready_then_wait_for_start(&[&s])?;
 
     let quiet_ms = (args.quiet_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
     s.set_rcvtimeo(quiet_ms)
-        .map_err(|e| format!("rcvtimeo: {e}"))?;
-    let cpu_before = rusage().0;
-    let start = Instant::now();
-    let mut first: Option<Instant> = None;
-    let mut last = start;
-    let mut records = 0u64;
-    let mut bytes = 0u64;
+        .map_err(err("rcvtimeo"))?;
+    let mut tally = Tally::start();
     let mut msg = zmq::Message::new();
-    while records < args.records {
+    while tally.records < args.records {
         match s.recv(&mut msg, 0) {
             Ok(()) => {
-                bytes += msg.len() as u64;
+                tally.bytes += msg.len() as u64;
                 // A multipart message counts once, at its last part (the blasters send single frames).
                 if !msg.get_more() {
-                    records += 1;
-                    last = Instant::now();
-                    first.get_or_insert(last);
+                    tally.arrived(1);
                 }
             }
             Err(zmq::Error::EINTR) => {}
@@ -73,18 +46,5 @@ pub fn run(args: &Args) -> Result<bool, String> {
             Err(e) => return Err(format!("recv: {e}")),
         }
     }
-    let (cpu_after, maxrss_kib) = rusage();
-    let since = |t: Instant| t.duration_since(start).as_secs_f64();
-    println!(
-        "{{\"sink\":true,\"records\":{},\"expected\":{},\"bytes\":{},\"elapsed_s\":{:.6},\
-         \"first_s\":{:.6},\"cpu_s\":{:.6},\"maxrss_kib\":{}}}",
-        records,
-        args.records,
-        bytes,
-        since(last),
-        first.map_or(0.0, since),
-        cpu_after - cpu_before,
-        maxrss_kib
-    );
-    Ok(records >= args.records)
+    Ok(tally.report(args.records))
 }

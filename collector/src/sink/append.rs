@@ -57,16 +57,10 @@ pub(crate) struct Appender {
 impl Appender {
     /// Opens `path` for appending ([`open_append`]); returns the appender and the file's length.
     pub(crate) fn open(path: &Path) -> io::Result<(Appender, u64)> {
-        let file = open_append(path)?;
-        let meta = file.metadata()?;
-        let len = if meta.is_file() {
-            cut_torn_tail(&file, meta.len(), path)?
-        } else {
-            meta.len()
-        };
+        let (file, regular, len) = open_whole(path)?;
         let out = Appender {
             file,
-            regular: meta.is_file(),
+            regular,
             buf: Vec::with_capacity(FLUSH_THRESHOLD),
             ends: Vec::new(),
             cut_to: None,
@@ -173,17 +167,24 @@ impl Appender {
     /// to the other.
     pub(crate) fn reopen(&mut self, path: &Path) -> io::Result<u64> {
         debug_assert!(self.buf.is_empty() && self.cut_to.is_none());
-        let file = open_append(path)?;
-        let meta = file.metadata()?;
-        let len = if meta.is_file() {
-            cut_torn_tail(&file, meta.len(), path)?
-        } else {
-            meta.len()
-        };
+        let (file, regular, len) = open_whole(path)?;
         self.file = file;
-        self.regular = meta.is_file();
+        self.regular = regular;
         Ok(len)
     }
+}
+
+/// Opens `path` for appending; returns the file, whether it is a regular file, and its length
+/// after a torn last record (regular files only) is cut off.
+fn open_whole(path: &Path) -> io::Result<(File, bool, u64)> {
+    let file = open_append(path)?;
+    let meta = file.metadata()?;
+    let len = if meta.is_file() {
+        cut_torn_tail(&file, meta.len(), path)?
+    } else {
+        meta.len()
+    };
+    Ok((file, meta.is_file(), len))
 }
 
 /// A file that does not end with a newline was left by a collector killed in the middle of a
@@ -233,69 +234,18 @@ impl Drop for Appender {
     }
 }
 
+/// The full-disk fixture the integration tests use: a real tmpfs and 100-byte records.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/support/tmpfs.rs"]
+mod tmpfs;
+
 #[cfg(test)]
 mod tests {
+    use super::tmpfs::{free, record, records, Tmpfs};
     use super::*;
     use std::fs;
     use std::path::PathBuf;
-    use std::process::Command;
-
-    /// A real tmpfs of `size` bytes, unmounted on drop; `None` (after saying so) when not root.
-    struct Tmpfs {
-        dir: tempfile::TempDir,
-    }
-
-    impl Tmpfs {
-        fn mount(size: &str) -> Option<Tmpfs> {
-            // SAFETY: geteuid has no preconditions.
-            if unsafe { libc::geteuid() } != 0 {
-                // Straight to stderr, past the test harness's capture, so the skip is seen.
-                let _ = writeln!(
-                    io::stderr(),
-                    "SKIPPED sink::append: mounting a tmpfs needs root (CI runs as root)"
-                );
-                return None;
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let status = Command::new("mount")
-                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success(), "mount -t tmpfs failed: {status}");
-            Some(Tmpfs { dir })
-        }
-
-        fn path(&self, name: &str) -> PathBuf {
-            self.dir.path().join(name)
-        }
-    }
-
-    impl Drop for Tmpfs {
-        fn drop(&mut self) {
-            // Lazy: a test forking `mount` at this moment briefly holds our files open too.
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.path())
-                .status();
-        }
-    }
-
-    /// Frees the filler's space. Truncated, not just removed: a test forking `mount` at that
-    /// moment holds the file open a little longer, and an unlinked file keeps its space until closed.
-    fn free(filler: &Path) {
-        fs::File::create(filler).unwrap();
-        fs::remove_file(filler).unwrap();
-    }
-
-    /// Record `i`: 99 bytes and the newline, so no record ends on a page boundary.
-    fn record(i: usize) -> String {
-        format!("record {i:06} {}", "x".repeat(85))
-    }
-
-    fn expected(range: std::ops::Range<usize>) -> String {
-        range.map(|i| record(i) + "\n").collect()
-    }
 
     /// 16 KiB of tmpfs with 8 KiB taken: the log file has two pages, 81 whole records and a part.
     fn nearly_full() -> Option<(Tmpfs, PathBuf, PathBuf)> {
@@ -304,6 +254,16 @@ mod tests {
         fs::write(&filler, vec![0u8; 8192]).unwrap();
         let log = fs.path("app.log");
         Some((fs, filler, log))
+    }
+
+    /// [`nearly_full`] with an appender on the log file holding records 0..100, not yet flushed.
+    fn nearly_full_with_100_pushed() -> Option<(Tmpfs, PathBuf, PathBuf, Appender)> {
+        let (fs, filler, path) = nearly_full()?;
+        let (mut out, _) = Appender::open(&path).unwrap();
+        for i in 0..100 {
+            out.push(&record(i));
+        }
+        Some((fs, filler, path, out))
     }
 
     #[test]
@@ -355,43 +315,35 @@ mod tests {
 
     #[test]
     fn a_failed_write_cuts_the_file_back_to_its_last_whole_record() {
-        let Some((_fs, filler, path)) = nearly_full() else {
+        let Some((_fs, filler, path, mut out)) = nearly_full_with_100_pushed() else {
             return;
         };
-        let (mut out, _) = Appender::open(&path).unwrap();
-        for i in 0..100 {
-            out.push(&record(i));
-        }
         let err = out.flush(&path).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains(&*path.to_string_lossy()), "{msg}");
         assert!(msg.contains("No space left"), "{msg}");
         // The OS took two pages (8192 bytes, 81.92 records); the torn 92 bytes are gone.
         let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(text, expected(0..81));
+        assert_eq!(text, records(0..81));
         assert_eq!(out.unsettled(), 19);
 
         // Still full: nothing more is written and nothing is torn.
         out.push(&record(100));
         assert!(out.flush(&path).is_err());
-        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..81));
+        assert_eq!(fs::read_to_string(&path).unwrap(), records(0..81));
         assert_eq!(out.unsettled(), 20);
 
         free(&filler);
         out.flush(&path).unwrap();
         assert_eq!(out.unsettled(), 0);
-        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..101));
+        assert_eq!(fs::read_to_string(&path).unwrap(), records(0..101));
     }
 
     #[test]
     fn discard_drops_only_the_records_not_written() {
-        let Some((_fs, filler, path)) = nearly_full() else {
+        let Some((_fs, filler, path, mut out)) = nearly_full_with_100_pushed() else {
             return;
         };
-        let (mut out, _) = Appender::open(&path).unwrap();
-        for i in 0..100 {
-            out.push(&record(i));
-        }
         assert!(out.flush(&path).is_err());
         assert_eq!(out.discard(), (19, 19 * 100));
         assert_eq!(out.unsettled(), 0);
@@ -400,7 +352,7 @@ mod tests {
         out.flush(&path).unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
-            expected(0..81) + &record(100) + "\n"
+            records(0..81) + &record(100) + "\n"
         );
     }
 
@@ -418,9 +370,9 @@ mod tests {
             out.push(&record(i));
         }
         assert!(out.flush(&path).is_err());
-        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..81));
+        assert_eq!(fs::read_to_string(&path).unwrap(), records(0..81));
         free(&filler);
         out.flush(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), expected(0..100));
+        assert_eq!(fs::read_to_string(&path).unwrap(), records(0..100));
     }
 }

@@ -11,6 +11,7 @@ use logfunnel_core::{decode_view, DecodeLimits, RecordView};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -175,4 +176,22 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// How many times each body text arrived, of (resource, record) pairs from the Collector.
+pub fn body_counts(records: &[(Value, Value)]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (_, r) in records {
+        *counts.entry(body(r).to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The body texts in the order they arrived.
+pub fn bodies(records: &[(Value, Value)]) -> Vec<&str> {
+    records.iter().map(|(_, r)| body(r)).collect()
+}
+
+fn body(record: &Value) -> &str {
+    record["body"]["stringValue"].as_str().unwrap()
 }

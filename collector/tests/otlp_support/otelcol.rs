@@ -94,6 +94,11 @@ impl Otelcol {
         col
     }
 
+    /// [`Otelcol::start`] without TLS on a free port, its output in `dir/out.json`.
+    pub fn start_plain(dir: &Path) -> Otelcol {
+        Otelcol::start(dir, free_port(), &dir.join("out.json"), None)
+    }
+
     /// What the Collector printed.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -111,6 +116,14 @@ impl Otelcol {
     /// Every log record written so far: (resource attributes, record), in OTLP JSON.
     pub fn records(&self) -> Vec<(Value, Value)> {
         read_records(&self.output)
+    }
+
+    /// Waits up to `timeout` for at least `n` records; returns every record written by then.
+    pub fn wait_records(&self, n: usize, timeout: Duration) -> Vec<(Value, Value)> {
+        wait_for(&format!("{n} records at the Collector"), timeout, || {
+            let r = self.records();
+            (r.len() >= n).then_some(r)
+        })
     }
 }
 

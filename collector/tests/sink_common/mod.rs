@@ -4,7 +4,14 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A fresh temporary directory and the path `app.log` in it, where the sink under test writes.
+pub fn temp_log() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    (dir, path)
+}
 
 /// Every file in `dir` (name -> lines), `.gz` files decompressed.
 pub fn listing(dir: &Path) -> BTreeMap<String, Vec<String>> {

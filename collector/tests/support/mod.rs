@@ -2,9 +2,12 @@
 //! raw ZeroMQ sockets for hand-made frames, and readers for what landed in the files.
 #![allow(dead_code)]
 
+pub mod curve_server;
+pub mod proc;
 pub mod tmpfs;
 
 use logfunnel_collector::config::{Config, FileSinkConfig, JsonlSinkConfig, SinkConfig, SinkKind};
+use logfunnel_collector::runtime::RunningCollector;
 use logfunnel_core::{Outcome, Record, Sender, SenderOptions, SocketMode};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -21,6 +24,20 @@ pub fn base_config() -> Config {
         state_dir: Some(PathBuf::new()),
         ..Config::default()
     }
+}
+
+/// [`base_config`] with one `jsonl` sink on `path`.
+pub fn jsonl_config(path: &Path) -> Config {
+    let mut c = base_config();
+    c.sinks.push(JsonlSinkConfig::new(path).into());
+    c
+}
+
+/// A collector started on [`jsonl_config`] and its first SUB endpoint.
+pub fn start_jsonl(path: &Path) -> (RunningCollector, String) {
+    let collector = logfunnel_collector::runtime::start(jsonl_config(path)).unwrap();
+    let ep = collector.endpoints()[0].clone();
+    (collector, ep)
 }
 
 /// A `file` or `jsonl` sink on `path` with every other key at its default.
@@ -137,6 +154,13 @@ pub fn v1_frame(name: &str, levelno: i64, msg: &str, sid: Option<(&str, u64)>) -
 
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
+}
+
+/// A fresh temporary directory and the path `name` in it.
+pub fn temp_path(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    let path = path_in(&dir, name);
+    (dir, path)
 }
 
 pub fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {

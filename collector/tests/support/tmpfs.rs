@@ -5,6 +5,16 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Record `i`: 99 bytes and the newline, so record ends and page ends do not line up.
+pub fn record(i: usize) -> String {
+    format!("record {i:06} {}", "x".repeat(85))
+}
+
+/// Records `range`, each with its newline, as a file holding them reads.
+pub fn records(range: std::ops::Range<usize>) -> String {
+    range.map(|i| record(i) + "\n").collect()
+}
+
 /// A real tmpfs, unmounted on drop.
 pub struct Tmpfs {
     pub dir: tempfile::TempDir,

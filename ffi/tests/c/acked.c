@@ -7,13 +7,9 @@ int main(int argc, char **argv) {
     lf_sender *s;
     lf_stats st;
     lf_result flushed;
-    int n, i;
     CHECK(argc == 3);
-    n = atoi(argv[2]);
     s = test_sender(argv[1]);
-    for (i = 0; i < n; i++) {
-        CHECK_RC(LF_INFOF(s, "app.acked", "record %d", i), LF_OK);
-    }
+    LOG_NUMBERED(s, "app.acked", "record", atoi(argv[2]));
     /* Returns LF_OK only when every record is acknowledged. */
     flushed = lf_flush(s, 60000);
     CHECK_RC(lf_get_stats(s, &st), LF_OK);

@@ -7,13 +7,9 @@
 
 int main(int argc, char **argv) {
     lf_sender *s;
-    int n, i;
     CHECK(argc == 4);
-    n = atoi(argv[2]);
     s = test_sender(argv[1]);
-    for (i = 0; i < n; i++) {
-        CHECK_RC(LF_INFOF(s, "app.exit", "exit %d", i), LF_OK);
-    }
+    LOG_NUMBERED(s, "app.exit", "exit", atoi(argv[2]));
     if (strcmp(argv[3], "close") == 0) {
         CHECK_RC(lf_close(s, 20000), LF_OK);
     }

@@ -39,6 +39,16 @@ static inline lf_sender *test_sender(const char *endpoint) {
     return s;
 }
 
+/* Logs `n` INFO records "<word> <i>" from `logger` to `s`, each queued. A macro, so the records
+ * carry the caller's file, line and function. */
+#define LOG_NUMBERED(s, logger, word, n)                                          \
+    do {                                                                          \
+        int log_numbered_i_;                                                      \
+        for (log_numbered_i_ = 0; log_numbered_i_ < (n); log_numbered_i_++) {     \
+            CHECK_RC(LF_INFOF((s), (logger), "%s %d", (word), log_numbered_i_), LF_OK); \
+        }                                                                         \
+    } while (0)
+
 /* An INFO record from `logger` with `msg` (`msg_len` bytes) and `count` fields; nothing else set. */
 static inline lf_record info_record(const char *logger, const char *msg, size_t msg_len,
                                     const lf_field *fields, size_t count) {

@@ -184,6 +184,22 @@ pub fn run_command(mut cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> O
 }
 
 /// Runs a program and fails the test unless it exits with status 0; returns its standard output.
+/// Builds `program` with `link`, starts a [`Receiver`] and runs the program to a clean exit with the
+/// receiver's endpoint as its first argument, then `args`; returns the receiver and the output.
+pub fn run_to_receiver(
+    program: &str,
+    link: Link,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (Receiver, String) {
+    let exe = build(program, link);
+    let rx = Receiver::start();
+    let mut all = vec![rx.endpoint.as_str()];
+    all.extend_from_slice(args);
+    let out = run_ok(&exe, &all, stdin);
+    (rx, out)
+}
+
 pub fn run_ok(exe: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
     let mut cmd = Command::new(exe);
     cmd.args(args);

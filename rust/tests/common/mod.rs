@@ -65,6 +65,26 @@ impl Collector {
     }
 }
 
+impl Received {
+    /// The records, checked to have arrived each once in `seq` order ([`in_seq_order`]).
+    pub fn in_seq_order(&self) -> &[Value] {
+        in_seq_order(&self.records)
+    }
+}
+
+/// [`finish`]es the funnel, then [`Collector::stop`]s the collector.
+pub fn finish_and_stop(funnel: &Funnel, guard: FlushGuard, collector: Collector) -> Received {
+    finish(funnel, guard);
+    collector.stop()
+}
+
+/// Runs `f` with `funnel`'s layer as this thread's subscriber; returns what `f` returns.
+#[cfg(feature = "tracing")]
+pub fn traced<T>(funnel: &Funnel, f: impl FnOnce() -> T) -> T {
+    use tracing_subscriber::prelude::*;
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(funnel.layer()), f)
+}
+
 /// A funnel to `endpoint` whose log calls wait long enough never to drop in a test.
 pub fn funnel(endpoint: &str) -> (Funnel, FlushGuard) {
     Builder::new(endpoint)
@@ -110,6 +130,8 @@ pub fn assert_shared_fields(r: &Value, module: &str, file: &str, line: u32) {
         (serde_json::json!(20), serde_json::json!("INFO"))
     );
     assert_eq!(r["pathname"], file);
+    let filename = std::path::Path::new(file).file_name().unwrap();
+    assert_eq!(r["filename"], filename.to_str().unwrap());
     assert_eq!(r["module"], module);
     assert_eq!(r["lineno"], line);
     assert_eq!(r["user"], 42);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.logfunnel.testkit.Collector;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -13,21 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** CURVE from Java against a real collector with {@code [curve]}: keys as files or {@code env:NAME}. */
 class CurveTest {
-    /** A {@code [curve]} table letting in the key of {@code client} (a {@code .key} file). */
-    static String curveToml(Path dir, Path client) throws Exception {
-        return """
-
-                [curve]
-                secret_key_file = "%s"
-                allow = ["%s"]
-                """.formatted(dir.resolve("collector.key_secret"), Files.readString(client).strip());
-    }
-
     @Test
     void aListedSenderGetsEveryRecordThrough(@TempDir Path dir) throws Exception {
-        Path server = Collector.keygen(dir, "collector");
-        Path client = Collector.keygen(dir, "client");
-        try (Collector c = Collector.start(dir, curveToml(dir, client))) {
+        try (Collector c = Collector.startWithCurve(dir)) {
+            Path server = dir.resolve("collector.key");
             SenderOptions o = new SenderOptions().endpoint(c.endpoint()).closeTimeoutMillis(20_000)
                     .curveServerKey(server.toString())
                     .curveSecretKey(dir.resolve("client.key_secret").toString());

@@ -132,6 +132,21 @@ public final class Collector implements AutoCloseable {
         return dir.resolve(name + ".key");
     }
 
+    /**
+     * {@link #start(Path)} with {@code [curve]}: makes the key pairs {@code dir/collector.key} (the
+     * server's, whose public half senders name) and {@code dir/client.key} (the one sender key let in).
+     */
+    public static Collector startWithCurve(Path dir) throws IOException, InterruptedException {
+        keygen(dir, "collector");
+        Path client = keygen(dir, "client");
+        return start(dir, """
+
+                [curve]
+                secret_key_file = "%s"
+                allow = ["%s"]
+                """.formatted(dir.resolve("collector.key_secret"), Files.readString(client).strip()));
+    }
+
     /** The SUB endpoint, for XPUB senders (the default mode): {@code tcp://127.0.0.1:<port>}. */
     public String endpoint() {
         return "tcp://127.0.0.1:" + port;

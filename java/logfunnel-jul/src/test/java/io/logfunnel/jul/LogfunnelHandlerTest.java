@@ -124,13 +124,8 @@ class LogfunnelHandlerTest extends WithCollector {
                 io.logfunnel.jul.LogfunnelHandler.level = WARNING
                 io.logfunnel.jul.LogfunnelHandler.filter = io.logfunnel.jul.LogfunnelHandlerTest$NoSecrets
                 """.formatted(collector.endpoint());
-        // updateConfiguration, unlike readConfiguration, leaves the other loggers and handlers alone.
-        LogManager.getLogManager().updateConfiguration(
-                new ByteArrayInputStream(props.getBytes(StandardCharsets.UTF_8)), k -> (o, n) -> n);
-        LogfunnelHandler h = new LogfunnelHandler();
         Logger l = Logger.getLogger("jul.filtered");
-        l.setUseParentHandlers(false);
-        l.addHandler(h);
+        LogfunnelHandler h = JulProperties.attachConfigured(props, l);
         l.info("below the handler's level");
         l.warning("secret: 1234");
         l.warning("kept");

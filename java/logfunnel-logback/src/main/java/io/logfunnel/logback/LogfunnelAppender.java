@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.event.KeyValuePair;
 
 /**
@@ -142,34 +143,17 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
         }
         SenderOptions o;
         try {
-            o = new SenderOptions().endpoint(endpoint).closeTimeoutMillis(closeTimeoutMillis);
-            if (mode != null) {
-                o.mode(SocketMode.parse(mode));
-            }
-            if (queueCapacity != null) {
-                o.queueCapacity(queueCapacity);
-            }
-            if (queueMaxBytes != null) {
-                o.queueMaxBytes(queueMaxBytes);
-            }
-            if (overflow != null) {
-                o.overflow(OverflowPolicy.parse(overflow));
-            }
-            if (blockTimeoutMillis != null) {
-                o.blockTimeoutMillis(blockTimeoutMillis);
-            }
-            if (maxFrameBytes != null) {
-                o.maxFrameBytes(maxFrameBytes);
-            }
-            if (host != null) {
-                o.host(host);
-            }
-            if (curveServerKey != null) {
-                o.curveServerKey(curveServerKey);
-            }
-            if (curveSecretKey != null) {
-                o.curveSecretKey(curveSecretKey);
-            }
+            SenderOptions set = new SenderOptions().endpoint(endpoint).closeTimeoutMillis(closeTimeoutMillis);
+            ifSet(mode, v -> set.mode(SocketMode.parse(v)));
+            ifSet(queueCapacity, set::queueCapacity);
+            ifSet(queueMaxBytes, set::queueMaxBytes);
+            ifSet(overflow, v -> set.overflow(OverflowPolicy.parse(v)));
+            ifSet(blockTimeoutMillis, set::blockTimeoutMillis);
+            ifSet(maxFrameBytes, set::maxFrameBytes);
+            ifSet(host, set::host);
+            ifSet(curveServerKey, set::curveServerKey);
+            ifSet(curveSecretKey, set::curveSecretKey);
+            o = set;
         } catch (IllegalArgumentException | NullPointerException e) {
             addError("logfunnel appender [" + name + "] not started: invalid setting: " + e.getMessage());
             return;
@@ -182,6 +166,13 @@ public class LogfunnelAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
             return;
         }
         super.start();
+    }
+
+    /** Hands a configured value to its option; an unset one (null) leaves the native default. */
+    private static <T> void ifSet(T value, Consumer<T> setter) {
+        if (value != null) {
+            setter.accept(value);
+        }
     }
 
     /** Flushes and closes the sender, waiting at most {@code closeTimeoutMillis}. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.LoggerContext;
 import io.logfunnel.testkit.Collector;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,15 +28,8 @@ class CurveAppenderTest {
 
     @Test
     void keysFromLogbackXmlGetRecordsThroughAndABadOneStopsTheStart(@TempDir Path dir) throws Exception {
-        Path server = Collector.keygen(dir, "collector");
-        Path client = Collector.keygen(dir, "client");
-        String toml = """
-
-                [curve]
-                secret_key_file = "%s"
-                allow = ["%s"]
-                """.formatted(dir.resolve("collector.key_secret"), Files.readString(client).strip());
-        try (Collector c = Collector.start(dir, toml)) {
+        try (Collector c = Collector.startWithCurve(dir)) {
+            Path server = dir.resolve("collector.key");
             LoggerContext ctx = Configs.newContext("curve");
             Configs.configure(ctx, xml(c.endpoint(), server.toString(), dir.resolve("client.key_secret").toString()));
             assertTrue(Configs.appender(ctx).isStarted(), Configs.statuses(ctx));
