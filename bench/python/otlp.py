@@ -13,14 +13,13 @@ acknowledged to its sender only once the peer accepted it), and the same cases w
 from __future__ import annotations
 
 import functools
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 import ingest
-from common import REPO, free_port, log_files, proc_usage, toml_str
+from common import REPO, free_port, log_files, proc_usage, stop_process, toml_str
 
 OTELCOL_DIR = REPO / "tools" / "otelcol"
 #: Written once per log record by the file exporter's JSON (never part of a blaster's message).
@@ -110,13 +109,7 @@ class OtelcolPeer:
             return ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class JsonlOutput:
