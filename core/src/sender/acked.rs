@@ -60,7 +60,7 @@ struct Pending {
 /// What one call to [`AckLink::pump`] did.
 #[derive(Default)]
 pub(super) struct Pumped {
-    /// Records newly acknowledged (freed from the window).
+    /// Records newly acknowledged (freed from the window; already added to the counters).
     pub(super) acknowledged: u64,
     /// Batches handed to libzmq.
     pub(super) batches_sent: u64,
@@ -210,6 +210,10 @@ impl AckLink {
                 self.sent_high = self.sent_high.max(self.acked);
                 self.last_progress = now;
                 done.acknowledged += freed as u64;
+                shared
+                    .counters
+                    .acknowledged
+                    .fetch_add(freed as u64, Ordering::Relaxed);
             }
             if ack.resend {
                 self.resend();

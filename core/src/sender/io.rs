@@ -116,13 +116,7 @@ impl IoThread {
                 }
                 Link::Acked(link) => {
                     let pumped = link.pump(&self.shared, now);
-                    if pumped.acknowledged > 0 {
-                        self.shared
-                            .counters
-                            .acknowledged
-                            .fetch_add(pumped.acknowledged, Ordering::Relaxed);
-                        progressed = true;
-                    }
+                    progressed = pumped.acknowledged > 0;
                     if pumped.batches_sent > 0 {
                         last_send = now;
                     }
@@ -163,15 +157,8 @@ impl IoThread {
                 if matches!(self.link, Link::Acked(_)) {
                     self.hold_batch(&mut batch);
                     if let Link::Acked(link) = &mut self.link {
-                        let pumped = link.pump(&self.shared, Instant::now());
-                        if pumped.batches_sent > 0 {
+                        if link.pump(&self.shared, Instant::now()).batches_sent > 0 {
                             last_send = Instant::now();
-                        }
-                        if pumped.acknowledged > 0 {
-                            self.shared
-                                .counters
-                                .acknowledged
-                                .fetch_add(pumped.acknowledged, Ordering::Relaxed);
                         }
                     }
                 } else {
