@@ -23,7 +23,7 @@ use super::{last_endpoint, CollectorError, ReopenHandle};
 use crate::config::{FsyncPolicy, TailConfig};
 use crate::gaps::{GapTracker, SeqOutcome};
 use crate::metrics::Metrics;
-use crate::sink::open::OpenedSinks;
+use crate::sink::open::{OpenedSinks, SinkLine};
 use crate::warn::{Warner, PREFIX};
 use logfunnel_core::{decode_view_into, DecodeLimits, RecordView};
 use std::sync::atomic::Ordering;
@@ -273,8 +273,8 @@ impl Writer {
                     continue;
                 }
                 taken = true;
-                let result = match s.format_slot {
-                    Some(slot) => {
+                let result = match s.line {
+                    SinkLine::Formatted(slot) => {
                         let (line, done) = &mut lines[slot];
                         if !*done {
                             line.clear();
@@ -283,7 +283,7 @@ impl Writer {
                         }
                         s.sink.write_record(rec, line)
                     }
-                    None => {
+                    SinkLine::Json => {
                         if json.is_empty() {
                             rec.write_json(json);
                         }
@@ -291,6 +291,7 @@ impl Writer {
                         let text = std::str::from_utf8(json).unwrap_or_default();
                         s.sink.write_record(rec, text)
                     }
+                    SinkLine::None => s.sink.write_record(rec, ""),
                 };
                 given[s.index] += 1;
                 match result {

@@ -28,14 +28,26 @@ pub(crate) struct RunSink {
     pub(crate) level: i64,
     /// Logger-name filter.
     pub(crate) route: Route,
-    /// Index of the formatter in [`OpenedSinks::formatters`]; `None` writes the JSON record.
-    pub(crate) format_slot: Option<usize>,
+    /// What the writer hands the sink beside the record.
+    pub(crate) line: SinkLine,
     /// The sink itself.
     pub(crate) sink: Box<dyn Sink>,
     /// What the writer does when it cannot write.
     pub(crate) on_error: OnError,
     /// For an otlp sink, its counters, for the metrics ([`OpenedSinks::attach_metrics`]).
     pub(crate) otlp_stats: Option<StatsHandle>,
+}
+
+/// The text the writer makes for a sink: its formatted line, the JSON record, or nothing (a sink
+/// that maps the record's fields itself, `otlp`), so no record is encoded for a sink that ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SinkLine {
+    /// The line of formatter [`OpenedSinks::formatters`]`[i]`.
+    Formatted(usize),
+    /// The normalized JSON record (`jsonl`).
+    Json,
+    /// Nothing: the sink reads the record.
+    None,
 }
 
 /// Every sink of a collector, open, in config order, and the formatters they share.
@@ -52,20 +64,24 @@ pub(crate) fn open_sinks(specs: &[SinkSpec]) -> Result<OpenedSinks, CollectorErr
     let mut shared = Vec::new();
     let mut sinks = Vec::with_capacity(specs.len());
     for spec in specs {
-        let format_slot = spec.line.as_ref().map(|line| {
-            shared.iter().position(|s| s == line).unwrap_or_else(|| {
-                formatters.push(line.formatter.clone());
-                shared.push(line.clone());
-                shared.len() - 1
-            })
-        });
+        let line = match &spec.line {
+            Some(line) => {
+                SinkLine::Formatted(shared.iter().position(|s| s == line).unwrap_or_else(|| {
+                    formatters.push(line.formatter.clone());
+                    shared.push(line.clone());
+                    shared.len() - 1
+                }))
+            }
+            None if matches!(spec.target, Target::Otlp(..)) => SinkLine::None,
+            None => SinkLine::Json,
+        };
         let (sink, otlp_stats) = open(spec)?;
         sinks.push(RunSink {
             label: spec.label.clone(),
             index: spec.index,
             level: spec.level,
             route: spec.route.clone(),
-            format_slot,
+            line,
             sink,
             on_error: spec.on_error,
             otlp_stats,
